@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Helpers for chempp's own targets (tests, examples, benchmarks). Nothing here is global.
+
+# chempp_configure_target(<target>): C++20, strict warnings (as errors when
+# CHEMPP_WARNINGS_AS_ERRORS), optional sanitizers. Applied to chempp's own targets only.
+function(chempp_configure_target tgt)
+  target_compile_features(${tgt} PRIVATE cxx_std_20)
+  set_target_properties(${tgt} PROPERTIES CXX_EXTENSIONS OFF)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+      -Wno-sign-conversion)
+    if(CHEMPP_WARNINGS_AS_ERRORS)
+      target_compile_options(${tgt} PRIVATE -Werror)
+    endif()
+    if(CHEMPP_SANITIZERS)
+      string(REPLACE ";" "," _san "${CHEMPP_SANITIZERS}")
+      target_compile_options(${tgt} PRIVATE -fsanitize=${_san} -fno-omit-frame-pointer
+        -fno-sanitize-recover=all)
+      target_link_options(${tgt} PRIVATE -fsanitize=${_san})
+    endif()
+  elseif(MSVC)
+    target_compile_options(${tgt} PRIVATE /W4 $<$<BOOL:${CHEMPP_WARNINGS_AS_ERRORS}>:/WX>)
+  endif()
+endfunction()

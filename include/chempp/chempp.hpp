@@ -4,4 +4,5 @@
 /// Umbrella header: all of chempp's core modules. Optional back ends (`chempp/cuda/`) are
 /// never included from here.
 #include "chempp/elements.hpp"
+#include "chempp/io.hpp"
 #include "chempp/yields.hpp"

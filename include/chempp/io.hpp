@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// Umbrella header of the io module.
+#include "chempp/io/npz.hpp"

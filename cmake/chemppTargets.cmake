@@ -2,7 +2,7 @@
 # Helpers for chempp's own targets (tests, examples, benchmarks). Nothing here is global.
 
 # chempp_configure_target(<target>): C++20, strict warnings (as errors when
-# CHEMPP_WARNINGS_AS_ERRORS), optional sanitizers. Applied to chempp's own targets only.
+# CHEMPP_WARNINGS_AS_ERRORS), -march=native (CHEMPP_MARCH_NATIVE), optional sanitizers. Applied to chempp's own targets only.
 function(chempp_configure_target tgt)
   target_compile_features(${tgt} PRIVATE cxx_std_20)
   set_target_properties(${tgt} PROPERTIES CXX_EXTENSIONS OFF)
@@ -11,6 +11,9 @@ function(chempp_configure_target tgt)
       -Wno-sign-conversion)
     if(CHEMPP_WARNINGS_AS_ERRORS)
       target_compile_options(${tgt} PRIVATE -Werror)
+    endif()
+    if(CHEMPP_MARCH_NATIVE)
+      target_compile_options(${tgt} PRIVATE -march=native)
     endif()
     if(CHEMPP_SANITIZERS)
       string(REPLACE ";" "," _san "${CHEMPP_SANITIZERS}")

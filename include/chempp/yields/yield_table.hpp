@@ -34,33 +34,36 @@ enum class channel { sn2, agb, sn1a };
 
 [[nodiscard]] constexpr const char* to_string(channel c) noexcept {
   switch (c) {
-    case channel::sn2: return "sn2";
-    case channel::agb: return "agb";
-    case channel::sn1a: return "sn1a";
+    case channel::sn2:
+      return "sn2";
+    case channel::agb:
+      return "agb";
+    case channel::sn1a:
+      return "sn1a";
   }
   return "unknown";
 }
 
 /// Where a table comes from and how it was built.
 struct provenance {
-  std::string loader;             ///< CHEMPY loader it reproduces ("TNG_net", "Nomoto2013", ...)
-  std::string reference;          ///< the paper(s), e.g. "Nomoto, Kobayashi & Tominaga 2013, ARA&A 51, 457"
-  std::string doi;                ///< DOI(s) where known, else empty
-  std::string yield_kind;         ///< "net", "gross", "composition_difference"
-  std::string remnant_treatment;  ///< how `mass_in_remnants` was obtained
+  std::string loader;     ///< CHEMPY loader it reproduces ("TNG_net", "Nomoto2013", ...)
+  std::string reference;  ///< the paper(s), e.g. "Nomoto, Kobayashi & Tominaga 2013, ARA&A 51, 457"
+  std::string doi;        ///< DOI(s) where known, else empty
+  std::string yield_kind;                 ///< "net", "gross", "composition_difference"
+  std::string remnant_treatment;          ///< how `mass_in_remnants` was obtained
   std::vector<std::string> source_files;  ///< raw files the table was built from
-  std::string notes;              ///< quirks reproduced, caveats
+  std::string notes;                      ///< quirks reproduced, caveats
 
   friend bool operator==(const provenance&, const provenance&) = default;
 };
 
 /// All masses of one tabulated metallicity. Quantities are per unit initial stellar mass.
 struct metallicity_grid {
-  double metallicity = 0.0;                         ///< Z (mass fraction)
-  xt::xtensor<double, 1> mass;                      ///< initial masses [Msun]
-  xt::xtensor<double, 1> mass_in_remnants;          ///< remnant mass fraction
-  xt::xtensor<double, 1> unprocessed_mass_in_winds; ///< unprocessed ejected fraction
-  xt::xtensor<double, 2> net_yield;                 ///< [mass, element] net yield fraction
+  double metallicity = 0.0;                          ///< Z (mass fraction)
+  xt::xtensor<double, 1> mass;                       ///< initial masses [Msun]
+  xt::xtensor<double, 1> mass_in_remnants;           ///< remnant mass fraction
+  xt::xtensor<double, 1> unprocessed_mass_in_winds;  ///< unprocessed ejected fraction
+  xt::xtensor<double, 2> net_yield;                  ///< [mass, element] net yield fraction
 };
 
 /// A yield table for one channel: several metallicity grids over one element list.
@@ -70,10 +73,12 @@ class yield_table {
 
   /// Builds and validates a table.
   /// \throws invalid_argument naming the grid and field on inconsistent sizes, non-finite values,
-  /// non-positive masses, duplicate elements or non-increasing metallicities.
+  /// non-positive or non-monotone masses, duplicate elements or non-increasing metallicities.
   yield_table(channel kind, provenance prov, std::vector<element> elements,
               std::vector<metallicity_grid> grids)
-      : kind_(kind), prov_(std::move(prov)), elements_(std::move(elements)),
+      : kind_(kind),
+        prov_(std::move(prov)),
+        elements_(std::move(elements)),
         grids_(std::move(grids)) {
     validate();
   }
@@ -131,8 +136,8 @@ struct yield_set {
 };
 
 inline void yield_table::validate() const {
-  const std::string where = std::string("chempp::yield_table(") + to_string(kind_) + ", " +
-                            prov_.loader + ")";
+  const std::string where =
+      std::string("chempp::yield_table(") + to_string(kind_) + ", " + prov_.loader + ")";
   for (std::size_t i = 0; i < elements_.size(); ++i) {
     for (std::size_t j = i + 1; j < elements_.size(); ++j) {
       if (elements_[i] == elements_[j]) {
@@ -144,8 +149,8 @@ inline void yield_table::validate() const {
   if (grids_.empty()) throw invalid_argument(where + ": no metallicity grid");
   for (std::size_t g = 0; g < grids_.size(); ++g) {
     const auto& gr = grids_[g];
-    const std::string at = where + ": grid " + std::to_string(g) + " (Z = " +
-                           detail::format_value(gr.metallicity) + ")";
+    const std::string at = where + ": grid " + std::to_string(g) +
+                           " (Z = " + chempp::detail::format_value(gr.metallicity) + ")";
     check_nonnegative(at, "metallicity", gr.metallicity);
     if (g > 0 && !(gr.metallicity > grids_[g - 1].metallicity)) {
       throw invalid_argument(at + ": metallicities must be strictly increasing");
@@ -161,13 +166,22 @@ inline void yield_table::validate() const {
     for (std::size_t m = 0; m < n; ++m) {
       const std::string mi = "mass[" + std::to_string(m) + "]";
       check_positive(at, mi, gr.mass(m));
+      if (m >= 2 && (gr.mass(m) > gr.mass(m - 1)) != (gr.mass(1) > gr.mass(0))) {
+        throw invalid_argument(
+            at + ": masses must be strictly monotone (ascending or descending); " + mi + " = " +
+            chempp::detail::format_value(gr.mass(m)) + " breaks the order");
+      }
+      if (m >= 1 && gr.mass(m) == gr.mass(m - 1)) {
+        throw invalid_argument(at + ": " + mi + " repeats the previous mass " +
+                               chempp::detail::format_value(gr.mass(m)));
+      }
       check_finite(at, "mass_in_remnants[" + std::to_string(m) + "]", gr.mass_in_remnants(m));
       check_finite(at, "unprocessed_mass_in_winds[" + std::to_string(m) + "]",
                    gr.unprocessed_mass_in_winds(m));
       for (std::size_t e = 0; e < elements_.size(); ++e) {
-        check_finite(at, "net_yield[" + std::to_string(m) + "][" +
-                             std::string(elements_[e].symbol()) + "]",
-                     gr.net_yield(m, e));
+        check_finite(
+            at, "net_yield[" + std::to_string(m) + "][" + std::string(elements_[e].symbol()) + "]",
+            gr.net_yield(m, e));
       }
     }
   }

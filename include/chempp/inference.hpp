@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// Umbrella header of the inference module: priors, noise models, Gaussian fits of posterior
+/// samples and multi-star combiners (Gaussian policies and the exact grid combination).
+
+#include "chempp/inference/gaussian_combiner.hpp"
+#include "chempp/inference/gaussian_fit.hpp"
+#include "chempp/inference/grid_combiner.hpp"
+#include "chempp/inference/noise_model.hpp"
+#include "chempp/inference/prior.hpp"

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// Includes Eigen for the inference and diagnostics modules. GCC 12 reports a false
+/// `-Wmaybe-uninitialized` inside its own AVX-512 intrinsics (`__m512d __Y = __Y;` in
+/// avx512fintrin.h) when Eigen's GEMM packing is inlined under -march=native; GCC decides such
+/// middle-end warnings by the diagnostic state at the intrinsic's location, so the intrinsics are
+/// included here with that warning off (effective when this is the first include of them).
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#include <immintrin.h>
+#endif
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

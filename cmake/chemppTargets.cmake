@@ -9,6 +9,10 @@ function(chempp_configure_target tgt)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
       -Wno-sign-conversion)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+      # GCC 12 bug 105329: false -Wrestrict inside libstdc++ for `"literal" + std::string&&`.
+      target_compile_options(${tgt} PRIVATE -Wno-restrict)
+    endif()
     if(CHEMPP_WARNINGS_AS_ERRORS)
       target_compile_options(${tgt} PRIVATE -Werror)
     endif()

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// Inference kernels for a trained `mlp`: a scalar reference forward and an xsimd kernel
+/// templated on the architecture tag (`xsimd::batch<T, Arch>`), vectorised across samples,
+/// for float and double, that never allocates per call.
+///
+/// Both take raw (unstandardised) inputs and give raw outputs in the layout of
+/// `chempp/nn/tensor.hpp`: sample `j` occupies `x[j*n_in .. j*n_in + n_in)` and
+/// `y[j*n_out .. j*n_out + n_out)` (a column-major `features x samples` batch).
+///
+/// The SIMD kernel folds the input and output standardisation into the first and last layer
+/// and processes blocks of `4 * lanes` and `lanes` samples with one sample per SIMD lane
+/// (weights broadcast, activations in a stack buffer); fewer than `lanes` leftover samples
+/// (and batch size 1) go through a per-sample path that vectorises across the neurons of a
+/// layer instead. Scratch lives on the stack (at most `max_width` neurons per layer), so calls
+/// are allocation-free and thread-safe.
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "chempp/core/compat_xsimd.hpp"
+#include "chempp/core/error.hpp"
+#include "chempp/nn/activation.hpp"
+#include "chempp/nn/mlp.hpp"
+
+namespace chempp::nn {
+
+/// Scalar reference forward pass in the network's own precision: standardise, loop over
+/// neurons with plain multiply-adds and `std` activations, de-standardise. `x`: n x n_in
+/// floats in the documented layout; `y`: room for n x n_out. Slow; for testing.
+template <class T>
+void reference_forward(const mlp<T>& net, const T* x, T* y, std::size_t n) {
+  const auto& sz = net.sizes();
+  const std::size_t width = *std::max_element(sz.begin(), sz.end());
+  std::vector<T> a(width), b(width);
+  const auto& is = net.input_scaling();
+  const auto& os = net.output_scaling();
+  for (std::size_t s = 0; s < n; ++s) {
+    for (std::size_t f = 0; f < sz.front(); ++f) {
+      const auto fi = static_cast<Eigen::Index>(f);
+      a[f] = (x[s * sz.front() + f] - is.mean[fi]) / is.scale[fi];
+    }
+    for (std::size_t l = 0; l < net.num_layers(); ++l) {
+      const auto lay = net.layer(l);
+      for (std::size_t o = 0; o < sz[l + 1]; ++o) {
+        T acc = lay.bias()[static_cast<Eigen::Index>(o)];
+        for (std::size_t i = 0; i < sz[l]; ++i)
+          acc += lay.weight()(static_cast<Eigen::Index>(o), static_cast<Eigen::Index>(i)) * a[i];
+        b[o] = visit_activation(net.layer_activation(l), [acc](auto fn) { return decltype(fn)::apply(acc); });
+      }
+      std::swap(a, b);
+    }
+    for (std::size_t o = 0; o < sz.back(); ++o) {
+      const auto oi = static_cast<Eigen::Index>(o);
+      y[s * sz.back() + o] = a[o] * os.scale[oi] + os.mean[oi];
+    }
+  }
+}
+
+/// A compiled, SIMD-vectorised copy of a trained network for fast inference.
+///
+/// \tparam T    float or double (the kernel's precision; weights are converted on construction)
+/// \tparam Arch an xsimd architecture tag (default: the best one the compiler targets)
+template <class T, class Arch = xsimd::default_arch>
+class simd_mlp {
+ public:
+  using batch_type = xsimd::batch<T, Arch>;
+  /// Samples per SIMD register.
+  static constexpr std::size_t lanes = batch_type::size;
+  /// Widest layer supported (stack scratch is `2 * max_width * 4 * lanes` scalars).
+  static constexpr std::size_t max_width = 256;
+
+  simd_mlp() = default;
+
+  /// Copies `net` (any precision), folding its standardisation into the outer layers.
+  /// Throws `invalid_argument` if a layer is wider than `max_width`.
+  template <class U>
+  explicit simd_mlp(const mlp<U>& net) : sizes_(net.sizes()), acts_(net.activations()) {
+    for (auto s : sizes_)
+      if (s > max_width)
+        throw invalid_argument("simd_mlp: layer width " + std::to_string(s) + " exceeds max_width " +
+                               std::to_string(max_width));
+    const std::size_t nl = acts_.size();
+    for (std::size_t l = 0; l < nl; ++l) {
+      const std::size_t in = sizes_[l], out = sizes_[l + 1], pad = padded(out);
+      const auto lay = net.layer(l);
+      std::vector<double> w(out * in), bias(out);
+      for (std::size_t o = 0; o < out; ++o) {
+        bias[o] = static_cast<double>(lay.bias()[static_cast<Eigen::Index>(o)]);
+        for (std::size_t i = 0; i < in; ++i)
+          w[o * in + i] = static_cast<double>(lay.weight()(static_cast<Eigen::Index>(o), static_cast<Eigen::Index>(i)));
+      }
+      if (l == 0) {  // z = (x - m) / s  =>  W z + b = (W / s) x + (b - (W / s) m)
+        const auto& sc = net.input_scaling();
+        for (std::size_t o = 0; o < out; ++o)
+          for (std::size_t i = 0; i < in; ++i) {
+            w[o * in + i] /= static_cast<double>(sc.scale[static_cast<Eigen::Index>(i)]);
+            bias[o] -= w[o * in + i] * static_cast<double>(sc.mean[static_cast<Eigen::Index>(i)]);
+          }
+      }
+      if (l + 1 == nl) {  // y = s a + m  (the last layer's activation must be identity for folding)
+        const auto& sc = net.output_scaling();
+        if (acts_[l] != activation::identity) {
+          out_scale_.resize(out);
+          out_mean_.resize(out);
+          for (std::size_t o = 0; o < out; ++o) {
+            out_scale_[o] = static_cast<T>(sc.scale[static_cast<Eigen::Index>(o)]);
+            out_mean_[o] = static_cast<T>(sc.mean[static_cast<Eigen::Index>(o)]);
+          }
+        } else {
+          for (std::size_t o = 0; o < out; ++o) {
+            const double s = static_cast<double>(sc.scale[static_cast<Eigen::Index>(o)]);
+            for (std::size_t i = 0; i < in; ++i) w[o * in + i] *= s;
+            bias[o] = bias[o] * s + static_cast<double>(sc.mean[static_cast<Eigen::Index>(o)]);
+          }
+        }
+      }
+      std::vector<T> wr(out * in), wt(in * pad, T(0)), bp(pad, T(0));
+      for (std::size_t o = 0; o < out; ++o) {
+        bp[o] = static_cast<T>(bias[o]);
+        for (std::size_t i = 0; i < in; ++i) {
+          wr[o * in + i] = static_cast<T>(w[o * in + i]);
+          wt[i * pad + o] = static_cast<T>(w[o * in + i]);
+        }
+      }
+      w_.push_back(std::move(wr));
+      wt_.push_back(std::move(wt));
+      b_.push_back(std::move(bp));
+    }
+  }
+
+  /// Name of the instruction set this kernel was compiled for (e.g. "avx512bw", "sse2").
+  static constexpr const char* arch_name() noexcept { return Arch::name(); }
+  [[nodiscard]] std::size_t input_size() const noexcept { return sizes_.empty() ? 0 : sizes_.front(); }
+  [[nodiscard]] std::size_t output_size() const noexcept { return sizes_.empty() ? 0 : sizes_.back(); }
+
+  /// Evaluates `n` samples: `x` holds n x n_in values, `y` receives n x n_out (layout above).
+  /// Never allocates; safe to call concurrently.
+  void operator()(const T* x, T* y, std::size_t n) const noexcept {
+    std::size_t s = 0;
+    for (; s + 4 * lanes <= n; s += 4 * lanes) block<4>(x, y, s);
+    for (; s + lanes <= n; s += lanes) block<1>(x, y, s);
+    for (; s < n; ++s) single(x + s * input_size(), y + s * output_size());
+  }
+
+ private:
+  static constexpr std::size_t padded(std::size_t n) noexcept { return (n + lanes - 1) / lanes * lanes; }
+
+  void finish_output(T* y) const noexcept {
+    for (std::size_t o = 0; o < out_scale_.size(); ++o) y[o] = y[o] * out_scale_[o] + out_mean_[o];
+  }
+
+  /// U * lanes samples starting at `s0`, one sample per lane.
+  template <std::size_t U>
+  void block(const T* x, T* y, std::size_t s0) const noexcept {
+    alignas(64) T buf[2][max_width * U * lanes];
+    T* cur = buf[0];
+    T* nxt = buf[1];
+    const std::size_t n_in = input_size();
+    for (std::size_t u = 0; u < U; ++u)
+      for (std::size_t l = 0; l < lanes; ++l) {
+        const T* src = x + (s0 + u * lanes + l) * n_in;
+        for (std::size_t f = 0; f < n_in; ++f) cur[(f * U + u) * lanes + l] = src[f];
+      }
+    for (std::size_t layer = 0; layer < acts_.size(); ++layer) {
+      const std::size_t in = sizes_[layer], out = sizes_[layer + 1];
+      const T* w = w_[layer].data();
+      const T* b = b_[layer].data();
+      visit_activation(acts_[layer], [&](auto fn) {
+        using act = decltype(fn);
+        for (std::size_t o = 0; o < out; ++o) {
+          batch_type acc[U];
+          for (std::size_t u = 0; u < U; ++u) acc[u] = batch_type(b[o]);
+          const T* wo = w + o * in;
+          for (std::size_t i = 0; i < in; ++i) {
+            const batch_type wi(wo[i]);
+            for (std::size_t u = 0; u < U; ++u)
+              acc[u] = xsimd::fma(wi, batch_type::load_aligned(cur + (i * U + u) * lanes), acc[u]);
+          }
+          for (std::size_t u = 0; u < U; ++u) act::apply(acc[u]).store_aligned(nxt + (o * U + u) * lanes);
+        }
+      });
+      std::swap(cur, nxt);
+    }
+    const std::size_t n_out = output_size();
+    for (std::size_t u = 0; u < U; ++u)
+      for (std::size_t l = 0; l < lanes; ++l) {
+        T* dst = y + (s0 + u * lanes + l) * n_out;
+        for (std::size_t o = 0; o < n_out; ++o) dst[o] = cur[(o * U + u) * lanes + l];
+        finish_output(dst);
+      }
+  }
+
+  /// `K` consecutive SIMD blocks of outputs (starting at `ob`) of one layer for one sample,
+  /// with the input loop split over `S` independent accumulators per block so that the FMA
+  /// latency chain is `in / S` long instead of `in`.
+  template <class Act, std::size_t K, std::size_t S>
+  static void neuron_blocks(const T* cur, T* nxt, const T* wt, const T* b, std::size_t in, std::size_t pad,
+                            std::size_t ob) noexcept {
+    batch_type acc[K][S];
+    for (std::size_t k = 0; k < K; ++k) {
+      acc[k][0] = batch_type::load_unaligned(b + ob + k * lanes);
+      for (std::size_t s = 1; s < S; ++s) acc[k][s] = batch_type(T(0));
+    }
+    std::size_t i = 0;
+    for (; i + S <= in; i += S)
+      for (std::size_t s = 0; s < S; ++s) {
+        const batch_type xi(cur[i + s]);
+        const T* row = wt + (i + s) * pad + ob;
+        for (std::size_t k = 0; k < K; ++k)
+          acc[k][s] = xsimd::fma(xi, batch_type::load_unaligned(row + k * lanes), acc[k][s]);
+      }
+    for (; i < in; ++i) {
+      const batch_type xi(cur[i]);
+      const T* row = wt + i * pad + ob;
+      for (std::size_t k = 0; k < K; ++k)
+        acc[k][0] = xsimd::fma(xi, batch_type::load_unaligned(row + k * lanes), acc[k][0]);
+    }
+    for (std::size_t k = 0; k < K; ++k) {
+      batch_type sum = acc[k][0];
+      for (std::size_t s = 1; s < S; ++s) sum += acc[k][s];
+      Act::apply(sum).store_aligned(nxt + ob + k * lanes);
+    }
+  }
+
+  /// One sample, vectorised across the output neurons of each layer.
+  void single(const T* x, T* y) const noexcept {
+    alignas(64) T buf[2][max_width + lanes];
+    T* cur = buf[0];
+    T* nxt = buf[1];
+    std::copy(x, x + input_size(), cur);
+    for (std::size_t layer = 0; layer < acts_.size(); ++layer) {
+      const std::size_t in = sizes_[layer], pad = padded(sizes_[layer + 1]);
+      const T* wt = wt_[layer].data();
+      const T* b = b_[layer].data();
+      visit_activation(acts_[layer], [&](auto fn) {
+        using act = decltype(fn);
+        std::size_t ob = 0;
+        for (; ob + 4 * lanes <= pad; ob += 4 * lanes) neuron_blocks<act, 4, 2>(cur, nxt, wt, b, in, pad, ob);
+        switch ((pad - ob) / lanes) {
+          case 3: neuron_blocks<act, 3, 2>(cur, nxt, wt, b, in, pad, ob); break;
+          case 2: neuron_blocks<act, 2, 4>(cur, nxt, wt, b, in, pad, ob); break;
+          case 1: neuron_blocks<act, 1, 4>(cur, nxt, wt, b, in, pad, ob); break;
+          default: break;
+        }
+      });
+      std::swap(cur, nxt);
+    }
+    std::copy(cur, cur + output_size(), y);
+    finish_output(y);
+  }
+
+  std::vector<std::size_t> sizes_;
+  std::vector<activation> acts_;
+  std::vector<std::vector<T>> w_, wt_, b_;
+  std::vector<T> out_scale_, out_mean_;
+};
+
+}  // namespace chempp::nn

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// The one tensor layout of chempp's neural networks.
+///
+/// **Layout (tested in tests/nn/tensor.test.cpp):** a batch of samples is an Eigen
+/// *column-major* matrix with one **column per sample** and one row per feature
+/// (`features x samples`). The features of one sample are therefore contiguous in memory:
+/// sample `j` of an `n_in x n` batch starts at `data() + j * n_in`. Raw pointers handed to the
+/// SIMD kernels (`chempp/nn/simd_forward.hpp`) use exactly this layout. A dense layer's weight
+/// matrix has PyTorch's shape `out x in` (stored column-major in memory, like every Eigen
+/// matrix here), so a layer computes `Y = W X + b 1^T`.
+
+#include <Eigen/Core>
+
+#include <cstddef>
+
+namespace chempp::nn {
+
+/// A batch: `features x samples`, column-major (one column per sample).
+template <class T>
+using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+
+/// A column vector (a bias, one sample, or a flat parameter vector).
+template <class T>
+using vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+/// Address of feature `feature` of sample `sample` in a `features x samples` batch stored at
+/// `data` (the documented layout written out as index arithmetic).
+constexpr std::size_t batch_index(std::size_t n_features, std::size_t sample,
+                                  std::size_t feature) noexcept {
+  return sample * n_features + feature;
+}
+
+}  // namespace chempp::nn

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Conditional MAF benchmarks on the issue-5 task (include/chempp/flow/benchmark_task.hpp):
+// θ ∈ R^6, x ∈ R^8, 1e5 pairs, MAF with hidden 8, 4 transforms, 2 tanh blocks.
+// Baseline: nflows 0.14 on PyTorch 1.13, 2 threads, same machine (issue 5):
+//   1.69 s per training epoch (batch 128), 7.1 ms for 1000 samples of one x,
+//   4.8 s for 1000 x × 1000 samples, 1.2 M log_prob pairs/s.
+// Each case reports `speedup_vs_nflows` = baseline time / our time (or our rate / baseline rate).
+#include <benchmark/benchmark.h>
+
+#include <thread>
+
+#include "chempp/flow.hpp"
+
+namespace {
+
+using chempp::flow::benchmark_task;
+using chempp::flow::sbi_maf;
+
+constexpr double kBaseEpochS = 1.69, kBaseSample1kS = 7.1e-3, kBaseSample1Mx1kS = 4.8, kBaseLogProbRate = 1.2e6;
+
+struct task_data {
+  Eigen::MatrixXd theta, x;
+  task_data() { benchmark_task::simulate(100000, 20240501, theta, x); }
+};
+const task_data& data() {
+  static const task_data d;
+  return d;
+}
+
+sbi_maf make_flow() {
+  chempp::flow::maf_config cfg;
+  cfg.features = 6;
+  cfg.context = 8;
+  cfg.hidden = 8;
+  cfg.transforms = 4;
+  cfg.seed = 1;
+  sbi_maf flow(cfg);
+  flow.fit_standardization(data().theta, data().x);
+  return flow;
+}
+
+// One training epoch over 1e5 pairs (90 % train + 10 % validation pass, as sbi), batch 128.
+void BM_flow_train_epoch_1e5_batch128(benchmark::State& state) {
+  const auto& d = data();
+  auto flow = make_flow();
+  chempp::flow::train_options opt;
+  opt.batch_size = 128;
+  opt.max_epochs = 1;
+  double seconds = 0.0;
+  for (auto _ : state) {
+    auto r = chempp::flow::train(flow, d.theta, d.x, opt);
+    seconds = r.history.back().seconds;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["epoch_train_steps_s"] = seconds;
+  state.counters["speedup_vs_nflows"] =
+      benchmark::Counter(kBaseEpochS * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_train_epoch_1e5_batch128)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// 1000 samples for one x (xsimd kernel, one thread).
+void BM_flow_sample_1000_one_x(benchmark::State& state) {
+  auto flow = make_flow();
+  chempp::flow::maf_sampler<sbi_maf> sampler(flow);
+  Eigen::VectorXd x = data().x.row(0).transpose();
+  Eigen::MatrixXd out(1000, 6);
+  std::mt19937_64 rng(7);
+  for (auto _ : state) {
+    sampler.sample(x, rng, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel(sampler.arch_name());
+  state.counters["speedup_vs_nflows"] =
+      benchmark::Counter(kBaseSample1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_sample_1000_one_x)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Same with the float kernel (twice the SIMD width).
+void BM_flow_sample_1000_one_x_float(benchmark::State& state) {
+  auto flow = make_flow();
+  chempp::flow::maf_sampler<sbi_maf, xsimd::default_arch, float> sampler(flow);
+  Eigen::VectorXd x = data().x.row(0).transpose();
+  Eigen::MatrixXd out(1000, 6);
+  std::mt19937_64 rng(7);
+  for (auto _ : state) {
+    sampler.sample(x, rng, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel(sampler.arch_name());
+  state.counters["speedup_vs_nflows"] =
+      benchmark::Counter(kBaseSample1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_sample_1000_one_x_float)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// 1000 samples for one x with the Eigen reference inverse (for comparison).
+void BM_flow_sample_1000_one_x_eigen_reference(benchmark::State& state) {
+  auto flow = make_flow();
+  Eigen::MatrixXd x = data().x.row(0);
+  std::mt19937_64 rng(7);
+  for (auto _ : state) {
+    auto s = flow.sample(1000, x, rng);
+    benchmark::DoNotOptimize(s.data());
+  }
+  state.counters["speedup_vs_nflows"] =
+      benchmark::Counter(kBaseSample1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_sample_1000_one_x_eigen_reference)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// 1000 observations × 1000 samples, on state.range(0) threads.
+void BM_flow_sample_1000x_1000(benchmark::State& state) {
+  auto flow = make_flow();
+  Eigen::MatrixXd xs = data().x.topRows(1000);
+  Eigen::MatrixXd out(1000 * 1000, 6);
+  const auto threads = static_cast<unsigned>(state.range(0));
+  for (auto _ : state) {
+    chempp::flow::sample_many(flow, xs, 1000, 11, out, threads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["speedup_vs_nflows"] =
+      benchmark::Counter(kBaseSample1Mx1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_sample_1000x_1000)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Same with the float kernel.
+void BM_flow_sample_1000x_1000_float(benchmark::State& state) {
+  auto flow = make_flow();
+  Eigen::MatrixXd xs = data().x.topRows(1000);
+  Eigen::MatrixXd out(1000 * 1000, 6);
+  const auto threads = static_cast<unsigned>(state.range(0));
+  for (auto _ : state) {
+    chempp::flow::sample_many<xsimd::default_arch, float>(flow, xs, 1000, 11, out, threads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["speedup_vs_nflows"] =
+      benchmark::Counter(kBaseSample1Mx1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_sample_1000x_1000_float)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// log_prob of 1e5 (θ, x) pairs (Eigen batched forward pass, one thread).
+void BM_flow_log_prob_1e5_pairs(benchmark::State& state) {
+  const auto& d = data();
+  auto flow = make_flow();
+  for (auto _ : state) {
+    auto lp = flow.log_prob(d.theta, d.x);
+    benchmark::DoNotOptimize(lp.data());
+  }
+  const double pairs = 1e5 * double(state.iterations());
+  state.counters["pairs_per_s"] = benchmark::Counter(pairs, benchmark::Counter::kIsRate);
+  state.counters["speedup_vs_nflows"] = benchmark::Counter(pairs / kBaseLogProbRate, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_log_prob_1e5_pairs)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// log_prob of 1e5 pairs with the xsimd kernel on state.range(0) threads.
+void BM_flow_log_prob_1e5_pairs_simd(benchmark::State& state) {
+  const auto& d = data();
+  auto flow = make_flow();
+  Eigen::VectorXd out(d.theta.rows());
+  const auto threads = static_cast<unsigned>(state.range(0));
+  for (auto _ : state) {
+    chempp::flow::log_prob_parallel(flow, d.theta, d.x, out, threads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double pairs = 1e5 * double(state.iterations());
+  state.counters["pairs_per_s"] = benchmark::Counter(pairs, benchmark::Counter::kIsRate);
+  state.counters["speedup_vs_nflows"] = benchmark::Counter(pairs / kBaseLogProbRate, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_log_prob_1e5_pairs_simd)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Same with the float kernel.
+void BM_flow_log_prob_1e5_pairs_simd_float(benchmark::State& state) {
+  const auto& d = data();
+  auto flow = make_flow();
+  Eigen::VectorXd out(d.theta.rows());
+  const auto threads = static_cast<unsigned>(state.range(0));
+  for (auto _ : state) {
+    chempp::flow::log_prob_parallel<xsimd::default_arch, float>(flow, d.theta, d.x, out, threads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double pairs = 1e5 * double(state.iterations());
+  state.counters["pairs_per_s"] = benchmark::Counter(pairs, benchmark::Counter::kIsRate);
+  state.counters["speedup_vs_nflows"] = benchmark::Counter(pairs / kBaseLogProbRate, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_flow_log_prob_1e5_pairs_simd_float)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// MADE: a masked autoencoder for distribution estimation (Germain et al. 2015, ICML) conditioned
+/// on a context vector, exactly as nflows 0.14 builds it for `MaskedAffineAutoregressiveTransform`
+/// (used by sbi 0.23.1's MAF, docs/sbi-pipeline.md §4):
+///
+///     a0      = (M_in ∘ W_in) u + W_ctx c + b_in              (no activation, as in nflows)
+///     h_k     = f((M_k ∘ W_k) h_{k-1} + b_k),   k = 1..blocks  (h_0 = a0)
+///     out     = (M_out ∘ W_out) h_blocks + b_out
+///
+/// Degrees (nflows, sequential, non-random masks): input j has degree j+1; hidden unit k has
+/// degree k mod max(1, D-1) + min(1, D-1); output rows r and D+r (scale and shift of dimension r)
+/// have degree r+1. A hidden unit sees an input/hidden unit of degree <= its own; an output sees
+/// hidden units of strictly smaller degree. Hence output r depends only on u_0..u_{r-1}.
+/// Note (nflows quirk): no hidden unit has degree 0, so dimension 0 of every transform gets a
+/// constant scale and shift, independent of the context. `made_shape::condition_first` = true
+/// uses hidden degrees k mod D instead (degree-0 units see only the context), which conditions
+/// every dimension on x; recommended with permutation_kind::global_first.
+///
+/// Layout: every batch is an Eigen column-major matrix with one **column per sample**
+/// (features × batch), so a layer is one matrix product W · U. Output rows 0..D-1 are the
+/// unconstrained scales, rows D..2D-1 the shifts.
+
+#include "chempp/flow/detail/eigen.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <random>
+#include <vector>
+
+#include "chempp/core/error.hpp"
+#include "chempp/flow/activation.hpp"
+
+namespace chempp::flow {
+
+/// Shape of one MADE: D autoregressive features, C context features, H hidden units per layer,
+/// `blocks` activated hidden layers.
+struct made_shape {
+  Eigen::Index features = 1;  ///< D, dimension of θ
+  Eigen::Index context = 0;   ///< C, dimension of the conditioning vector x
+  Eigen::Index hidden = 8;    ///< H, hidden width
+  Eigen::Index blocks = 2;    ///< number of activated hidden layers (nflows `num_blocks`)
+  /// false (nflows): hidden degrees start at 1, so the output of the first dimension sees no
+  /// hidden unit and ignores the context. true: hidden degrees k mod D start at 0; degree-0
+  /// units see only the context and feed the first dimension's scale and shift.
+  bool condition_first = false;
+  friend bool operator==(const made_shape&, const made_shape&) = default;
+};
+
+/// Intermediate values of one MADE forward pass kept for the backward pass.
+struct made_cache {
+  std::vector<Eigen::MatrixXd> pre;   ///< pre-activations a_k (k = 0..blocks), H × B each
+  std::vector<Eigen::MatrixXd> post;  ///< post-activations h_k (h_0 = a_0), H × B each
+};
+
+/// A conditional MADE with policy `Act` (activation). Holds its parameters; a second instance
+/// of the same shape is used to accumulate gradients (`zero()` + `backward`).
+template <Activation Act = tanh_activation>
+class made {
+ public:
+  using activation_type = Act;
+
+  made() = default;
+
+  /// Builds the masks for `shape`; all parameters are zero.
+  explicit made(const made_shape& shape) : shape_(shape) {
+    const char* fn = "made";
+    if (shape.features < 1) chempp::detail::throw_argument(fn, "features", "must be >= 1", double(shape.features));
+    if (shape.context < 0) chempp::detail::throw_argument(fn, "context", "must be >= 0", double(shape.context));
+    if (shape.hidden < 1) chempp::detail::throw_argument(fn, "hidden", "must be >= 1", double(shape.hidden));
+    if (shape.blocks < 0) chempp::detail::throw_argument(fn, "blocks", "must be >= 0", double(shape.blocks));
+    const Eigen::Index d = shape.features, h = shape.hidden;
+    in_degree_.resize(d);
+    for (Eigen::Index j = 0; j < d; ++j) in_degree_[j] = j + 1;
+    hidden_degree_.resize(h);
+    const Eigen::Index mx = std::max<Eigen::Index>(1, d - 1), mn = std::min<Eigen::Index>(1, d - 1);
+    for (Eigen::Index k = 0; k < h; ++k) hidden_degree_[k] = shape.condition_first ? k % d : k % mx + mn;
+    mask_in = Eigen::MatrixXd::Zero(h, d);
+    for (Eigen::Index k = 0; k < h; ++k)
+      for (Eigen::Index j = 0; j < d; ++j) mask_in(k, j) = hidden_degree_[k] >= in_degree_[j] ? 1.0 : 0.0;
+    mask_hidden = Eigen::MatrixXd::Zero(h, h);
+    for (Eigen::Index k = 0; k < h; ++k)
+      for (Eigen::Index l = 0; l < h; ++l)
+        mask_hidden(k, l) = hidden_degree_[k] >= hidden_degree_[l] ? 1.0 : 0.0;
+    mask_out = Eigen::MatrixXd::Zero(2 * d, h);
+    for (Eigen::Index r = 0; r < 2 * d; ++r)
+      for (Eigen::Index k = 0; k < h; ++k)
+        mask_out(r, k) = (r % d) + 1 > hidden_degree_[k] ? 1.0 : 0.0;
+    w_in = Eigen::MatrixXd::Zero(h, d);
+    w_ctx = Eigen::MatrixXd::Zero(h, shape.context);
+    b_in = Eigen::VectorXd::Zero(h);
+    w_hidden.assign(static_cast<std::size_t>(shape.blocks), Eigen::MatrixXd::Zero(h, h));
+    b_hidden.assign(static_cast<std::size_t>(shape.blocks), Eigen::VectorXd::Zero(h));
+    w_out = Eigen::MatrixXd::Zero(2 * d, h);
+    b_out = Eigen::VectorXd::Zero(2 * d);
+  }
+
+  /// The shape this MADE was built for.
+  [[nodiscard]] const made_shape& shape() const noexcept { return shape_; }
+  /// Degree of hidden unit k (1-based autoregressive degree).
+  [[nodiscard]] Eigen::Index hidden_degree(Eigen::Index k) const { return hidden_degree_[k]; }
+
+  /// PyTorch `nn.Linear` default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights
+  /// and biases, then masked. `fan_in` of the first layer counts θ inputs and the context layer
+  /// separately (two nn.Linear in nflows).
+  template <class Rng>
+  void initialize(Rng& rng) {
+    auto fill = [&rng](auto& m, double fan_in) {
+      const double b = 1.0 / std::sqrt(std::max(1.0, fan_in));
+      std::uniform_real_distribution<double> u(-b, b);
+      for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
+    };
+    const auto d = double(shape_.features), h = double(shape_.hidden);
+    fill(w_in, d);
+    fill(b_in, d);
+    fill(w_ctx, double(shape_.context));
+    for (auto& w : w_hidden) fill(w, h);
+    for (auto& b : b_hidden) fill(b, h);
+    fill(w_out, h);
+    fill(b_out, h);
+    apply_masks();
+  }
+
+  /// Zeroes weights outside the masks (after initialisation or loading).
+  void apply_masks() {
+    w_in.array() *= mask_in.array();
+    for (auto& w : w_hidden) w.array() *= mask_hidden.array();
+    w_out.array() *= mask_out.array();
+  }
+
+  /// Sets every parameter to zero (used for gradient accumulators).
+  void zero() {
+    for_each_tensor([](auto& m) { m.setZero(); });
+  }
+
+  /// Calls `f(tensor)` for each parameter tensor in a fixed order
+  /// (w_in, w_ctx, b_in, [w_k, b_k]..., w_out, b_out). The order defines the flat layout.
+  template <class F>
+  void for_each_tensor(F&& f) {
+    f(w_in);
+    f(w_ctx);
+    f(b_in);
+    for (std::size_t k = 0; k < w_hidden.size(); ++k) {
+      f(w_hidden[k]);
+      f(b_hidden[k]);
+    }
+    f(w_out);
+    f(b_out);
+  }
+  /// Const overload of `for_each_tensor`.
+  template <class F>
+  void for_each_tensor(F&& f) const {
+    const_cast<made*>(this)->for_each_tensor([&f](const auto& m) { f(m); });
+  }
+
+  /// Number of scalar parameters (including masked-out zeros).
+  [[nodiscard]] Eigen::Index parameter_count() const {
+    Eigen::Index n = 0;
+    for_each_tensor([&n](const auto& m) { n += m.size(); });
+    return n;
+  }
+
+  /// Forward pass. `u`: D × B inputs, `c`: C × B context (ignored when C = 0),
+  /// `out`: 2D × B (resized). Fills `cache` for `backward`.
+  void forward(const Eigen::Ref<const Eigen::MatrixXd>& u, const Eigen::Ref<const Eigen::MatrixXd>& c,
+               made_cache& cache, Eigen::MatrixXd& out) const {
+    const std::size_t nb = w_hidden.size();
+    cache.pre.resize(nb + 1);
+    cache.post.resize(nb + 1);
+    auto& a0 = cache.pre[0];
+    a0.noalias() = w_in * u;
+    if (shape_.context > 0) a0.noalias() += w_ctx * c;
+    a0.colwise() += b_in;
+    cache.post[0] = a0;
+    for (std::size_t k = 0; k < nb; ++k) {
+      auto& a = cache.pre[k + 1];
+      a.noalias() = w_hidden[k] * cache.post[k];
+      a.colwise() += b_hidden[k];
+      cache.post[k + 1].resize(a.rows(), a.cols());
+      Act::value_n(a.data(), cache.post[k + 1].data(), static_cast<std::size_t>(a.size()));
+    }
+    out.noalias() = w_out * cache.post[nb];
+    out.colwise() += b_out;
+  }
+
+  /// Backward pass: given dL/d(out) (`grad_out`, 2D × B) and the cache of the forward pass on
+  /// (u, c), **adds** the parameter gradients into `grad` (same shape as *this; gradients of
+  /// masked weights stay zero) and, if `grad_u` is non-null, writes dL/du (D × B).
+  /// `work` is scratch space (resized).
+  void backward(const Eigen::Ref<const Eigen::MatrixXd>& u, const Eigen::Ref<const Eigen::MatrixXd>& c,
+                const made_cache& cache, const Eigen::Ref<const Eigen::MatrixXd>& grad_out, made& grad,
+                Eigen::MatrixXd* grad_u, std::vector<Eigen::MatrixXd>& work) const {
+    const std::size_t nb = w_hidden.size();
+    work.resize(2);
+    auto& g = work[0];
+    auto& g2 = work[1];
+    grad.w_out.noalias() += (grad_out * cache.post[nb].transpose()).cwiseProduct(mask_out);
+    grad.b_out += grad_out.rowwise().sum();
+    g.noalias() = w_out.transpose() * grad_out;  // dL/dh_nb
+    for (std::size_t kk = nb; kk > 0; --kk) {
+      const std::size_t k = kk - 1;  // hidden layer k maps post[k] -> post[k+1]
+      const auto& a = cache.pre[k + 1];
+      const auto& y = cache.post[k + 1];
+      for (Eigen::Index i = 0; i < g.size(); ++i) g.data()[i] *= Act::derivative(a.data()[i], y.data()[i]);
+      grad.w_hidden[k].noalias() += (g * cache.post[k].transpose()).cwiseProduct(mask_hidden);
+      grad.b_hidden[k] += g.rowwise().sum();
+      g2.noalias() = w_hidden[k].transpose() * g;
+      g.swap(g2);
+    }
+    // g = dL/da0
+    grad.w_in.noalias() += (g * u.transpose()).cwiseProduct(mask_in);
+    if (shape_.context > 0) grad.w_ctx.noalias() += g * c.transpose();
+    grad.b_in += g.rowwise().sum();
+    if (grad_u != nullptr) grad_u->noalias() = w_in.transpose() * g;
+  }
+
+  // Parameters (public, like a plain aggregate; masks are enforced by apply_masks/backward).
+  Eigen::MatrixXd w_in;                   ///< H × D masked input weights
+  Eigen::MatrixXd w_ctx;                  ///< H × C context weights (unmasked)
+  Eigen::VectorXd b_in;                   ///< H first-layer bias
+  std::vector<Eigen::MatrixXd> w_hidden;  ///< blocks × (H × H) masked hidden weights
+  std::vector<Eigen::VectorXd> b_hidden;  ///< blocks × H hidden biases
+  Eigen::MatrixXd w_out;                  ///< 2D × H masked output weights (scales, then shifts)
+  Eigen::VectorXd b_out;                  ///< 2D output bias
+  // Masks (0/1), derived from the shape.
+  Eigen::MatrixXd mask_in;      ///< H × D
+  Eigen::MatrixXd mask_hidden;  ///< H × H
+  Eigen::MatrixXd mask_out;     ///< 2D × H
+
+ private:
+  made_shape shape_{};
+  std::vector<Eigen::Index> in_degree_;
+  std::vector<Eigen::Index> hidden_degree_;
+};
+
+}  // namespace chempp::flow

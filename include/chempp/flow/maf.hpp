@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// Conditional masked autoregressive flow (MAF; Papamakarios, Pavlakou & Murray 2017, NeurIPS)
+/// q(θ | x), the neural posterior estimator of Buck et al. 2025 (sbi 0.23.1 `posterior_nn("maf",
+/// hidden_features=8, num_transforms=4)`, docs/sbi-pipeline.md §4):
+///
+///     u_0 = (θ - μ_θ) / σ_θ                               z-scoring, statistics of the training θ
+///     c   = (x - μ_x) / σ_x                               z-scored context
+///     for t = 0..T-1:
+///         (s, m)   = MADE_t(u_t, c)                       see made.hpp
+///         scale    = softplus(s) + 1e-3                   nflows 0.14's numerically safe scale
+///                                                         (policy `Scale`, see below): never 0
+///         y        = scale ∘ u_t + m
+///         u_{t+1}  = y[perm_t]                            permutation (permutation.hpp)
+///     z = u_T ~ N(0, I)
+///     log q(θ|x) = log N(z; 0, I) + Σ_t Σ_i log scale_{t,i} - Σ_i log σ_θ,i
+///
+/// Sampling inverts the transforms: each affine autoregressive inverse needs D sequential MADE
+/// passes, u_i = (y_i - m_i(u_<i)) / scale_i(u_<i).
+///
+/// **Public array convention** (Eigen, row per item): θ is N × D (one row per sample), x is
+/// N × C (one row per observation) or 1 × C (one observation shared by all rows). Internally
+/// batches are column-major with one column per sample (features × batch).
+
+#include "chempp/flow/detail/eigen.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numbers>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <concepts>
+#include <vector>
+
+#include "chempp/core/error.hpp"
+#include "chempp/flow/activation.hpp"
+#include "chempp/flow/detail/simd_math.hpp"
+#include "chempp/flow/made.hpp"
+#include "chempp/flow/permutation.hpp"
+
+namespace chempp::flow {
+
+/// Architecture of a conditional MAF. The defaults are the paper's (sbi MAF 8/4, 2 blocks, tanh
+/// via the activation policy, random permutations).
+struct maf_config {
+  Eigen::Index features = 1;     ///< D = dim θ
+  Eigen::Index context = 0;      ///< C = dim x
+  Eigen::Index hidden = 8;       ///< hidden units per MADE layer
+  Eigen::Index blocks = 2;       ///< activated hidden layers per MADE
+  Eigen::Index transforms = 4;   ///< number of (MADE affine transform, permutation) pairs
+  permutation_kind permutation = permutation_kind::random;  ///< see permutation.hpp
+  Eigen::Index n_global = 0;     ///< leading dims kept first (permutation_kind::global_first)
+  std::uint64_t seed = 0;        ///< seeds permutations and weight initialisation
+  bool condition_first = false;  ///< see made_shape::condition_first (false = nflows/sbi)
+  friend bool operator==(const maf_config&, const maf_config&) = default;
+};
+
+/// Requirements on a scale parametrisation of the affine transform y = scale(s) u + m:
+/// `value(s)` > 0 and `derivative(s, value(s))` = d scale / d s, plus a `name` for weight files.
+/// Vectorised forms: `value_n(s, y, n)` and `derivative_n(s, scale, y, n)` over arrays.
+template <class S>
+concept AffineScale = requires(double s, const double* in, double* out, std::size_t n) {
+  { S::value(s) } -> std::convertible_to<double>;
+  { S::derivative(s, s) } -> std::convertible_to<double>;
+  S::value_n(in, out, n);
+  S::derivative_n(in, in, out, n);
+  { S::name } -> std::convertible_to<std::string_view>;
+};
+
+/// nflows 0.14 (the version sbi 0.23.1 runs): scale = softplus(s) + 1e-3 ∈ (1e-3, ∞); never 0,
+/// so log scale is finite, and it can expand as well as contract (a posterior narrower than the
+/// prior needs scale > 1 in the data → noise direction). This is the default.
+struct softplus_scale {
+  static constexpr const char* name = "softplus";
+  static constexpr double minimum = 1e-3;  ///< lower bound of the scale
+  /// log(1 + e^s) + 1e-3, evaluated without overflow.
+  [[nodiscard]] static double value(double s) noexcept {
+    return std::max(s, 0.0) + std::log1p(std::exp(-std::abs(s))) + minimum;
+  }
+  /// d scale / d s = sigmoid(s).
+  [[nodiscard]] static double derivative(double s, double /*scale*/) noexcept { return 1.0 / (1.0 + std::exp(-s)); }
+  /// y = value(s) element-wise (xsimd).
+  static void value_n(const double* s, double* y, std::size_t n) noexcept { internal::softplus_n(s, y, n, minimum); }
+  /// y = derivative(s, scale) element-wise (xsimd).
+  static void derivative_n(const double* s, const double* /*scale*/, double* y, std::size_t n) noexcept {
+    internal::sigmoid_n(s, y, n, 0.0);
+  }
+};
+
+/// Older nflows (commented out in 0.14): scale = sigmoid(s + 2) + 1e-3 ∈ (1e-3, 1.001). Bounded,
+/// so each transform can only contract; kept for comparison (see docs/flow.md).
+struct sigmoid_scale {
+  static constexpr const char* name = "sigmoid";
+  static constexpr double shift = 2.0;     ///< added to the unconstrained output
+  static constexpr double minimum = 1e-3;  ///< lower bound of the scale
+  /// sigmoid(s + 2) + 1e-3.
+  [[nodiscard]] static double value(double s) noexcept { return 1.0 / (1.0 + std::exp(-(s + shift))) + minimum; }
+  /// d scale / d s = sigmoid (1 - sigmoid), from the scale value.
+  [[nodiscard]] static double derivative(double /*s*/, double scale) noexcept {
+    const double sg = scale - minimum;
+    return sg * (1.0 - sg);
+  }
+  /// y = value(s) element-wise (xsimd).
+  static void value_n(const double* s, double* y, std::size_t n) noexcept {
+    internal::sigmoid_n(s, y, n, shift);
+    for (std::size_t i = 0; i < n; ++i) y[i] += minimum;
+  }
+  /// y = derivative(s, scale) element-wise.
+  static void derivative_n(const double* /*s*/, const double* scale, double* y, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) y[i] = derivative(0.0, scale[i]);
+  }
+};
+
+static_assert(AffineScale<softplus_scale>);
+static_assert(AffineScale<sigmoid_scale>);
+
+/// Scratch space of a forward/backward pass over one batch (reused to avoid allocation).
+struct maf_workspace {
+  std::vector<Eigen::MatrixXd> u;      ///< inputs of transform t (t = 0..T; u[T] = z), D × B
+  std::vector<Eigen::MatrixXd> out;    ///< MADE outputs, 2D × B
+  std::vector<Eigen::MatrixXd> s;      ///< unconstrained scales (MADE rows 0..D-1), D × B
+  std::vector<Eigen::MatrixXd> scale;  ///< scales, D × B
+  Eigen::MatrixXd logsc, dsc;          ///< log scale / d scale / ds scratch
+  std::vector<made_cache> cache;       ///< MADE caches
+  Eigen::VectorXd log_q;               ///< per-sample log density (standardised θ space)
+  Eigen::MatrixXd g, gy, gout, gu;     ///< backward scratch
+  std::vector<Eigen::MatrixXd> work;   ///< MADE backward scratch
+};
+
+/// A conditional MAF with activation policy `Act`.
+template <Activation Act = tanh_activation, AffineScale Scale = softplus_scale>
+class conditional_maf {
+ public:
+  using activation_type = Act;
+  using scale_type = Scale;
+  using made_type = made<Act>;
+
+  conditional_maf() = default;
+
+  /// Builds the flow and initialises it from `config.seed` (PyTorch-style uniform init,
+  /// permutations per `config.permutation`). Standardisation starts as the identity.
+  explicit conditional_maf(const maf_config& config) : config_(config) {
+    const char* fn = "conditional_maf";
+    if (config.features < 1) chempp::detail::throw_argument(fn, "config.features", "must be >= 1", double(config.features));
+    if (config.context < 0) chempp::detail::throw_argument(fn, "config.context", "must be >= 0", double(config.context));
+    if (config.transforms < 1) chempp::detail::throw_argument(fn, "config.transforms", "must be >= 1", double(config.transforms));
+    if (config.n_global < 0 || config.n_global > config.features)
+      chempp::detail::throw_argument(fn, "config.n_global", "must lie in [0, features]", double(config.n_global));
+    std::mt19937_64 rng(config.seed);
+    const made_shape shape{config.features, config.context, config.hidden, config.blocks, config.condition_first};
+    for (Eigen::Index t = 0; t < config.transforms; ++t) {
+      mades_.emplace_back(shape);
+      mades_.back().initialize(rng);
+      perms_.push_back(make_permutation(config.features, config.permutation, config.n_global, rng));
+    }
+    theta_mean_ = Eigen::VectorXd::Zero(config.features);
+    theta_std_ = Eigen::VectorXd::Ones(config.features);
+    x_mean_ = Eigen::VectorXd::Zero(config.context);
+    x_std_ = Eigen::VectorXd::Ones(config.context);
+  }
+
+  /// The architecture.
+  [[nodiscard]] const maf_config& config() const noexcept { return config_; }
+  /// D.
+  [[nodiscard]] Eigen::Index features() const noexcept { return config_.features; }
+  /// C.
+  [[nodiscard]] Eigen::Index context_size() const noexcept { return config_.context; }
+  /// The MADE of transform t (mutable access is for loading and tests).
+  [[nodiscard]] const std::vector<made_type>& mades() const noexcept { return mades_; }
+  [[nodiscard]] std::vector<made_type>& mades() noexcept { return mades_; }
+  /// The permutation applied after transform t.
+  [[nodiscard]] const std::vector<permutation>& permutations() const noexcept { return perms_; }
+  /// Replaces the permutations (loading); each must be a permutation of {0..D-1}.
+  void set_permutations(std::vector<permutation> perms) {
+    if (static_cast<Eigen::Index>(perms.size()) != config_.transforms)
+      throw invalid_argument("conditional_maf::set_permutations: need one permutation per transform");
+    for (const auto& p : perms)
+      if (!is_permutation_of(p, config_.features))
+        throw invalid_argument("conditional_maf::set_permutations: not a permutation of {0..D-1}");
+    perms_ = std::move(perms);
+  }
+
+  // ---- standardisation ------------------------------------------------------------------------
+  /// θ z-score mean μ_θ (D).
+  [[nodiscard]] const Eigen::VectorXd& theta_mean() const noexcept { return theta_mean_; }
+  /// θ z-score scale σ_θ (D).
+  [[nodiscard]] const Eigen::VectorXd& theta_std() const noexcept { return theta_std_; }
+  /// x z-score mean μ_x (C).
+  [[nodiscard]] const Eigen::VectorXd& x_mean() const noexcept { return x_mean_; }
+  /// x z-score scale σ_x (C).
+  [[nodiscard]] const Eigen::VectorXd& x_std() const noexcept { return x_std_; }
+
+  /// Sets the z-scoring statistics; every std must be positive and finite.
+  void set_standardization(const Eigen::VectorXd& theta_mean, const Eigen::VectorXd& theta_std,
+                           const Eigen::VectorXd& x_mean, const Eigen::VectorXd& x_std) {
+    const char* fn = "conditional_maf::set_standardization";
+    if (theta_mean.size() != features() || theta_std.size() != features() || x_mean.size() != context_size() ||
+        x_std.size() != context_size())
+      throw invalid_argument(std::string(fn) + ": sizes must be D, D, C, C");
+    for (Eigen::Index i = 0; i < theta_std.size(); ++i) {
+      check_finite(fn, "theta_mean", theta_mean[i]);
+      check_positive(fn, "theta_std", theta_std[i]);
+    }
+    for (Eigen::Index i = 0; i < x_std.size(); ++i) {
+      check_finite(fn, "x_mean", x_mean[i]);
+      check_positive(fn, "x_std", x_std[i]);
+    }
+    theta_mean_ = theta_mean;
+    theta_std_ = theta_std;
+    x_mean_ = x_mean;
+    x_std_ = x_std;
+  }
+
+  /// Learns the z-scoring from training data (rows = pairs): mean and unbiased std per column as
+  /// torch.std does in sbi; a std below 1e-14 is replaced by 1e-14 (sbi's guard) to avoid /0.
+  void fit_standardization(const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x) {
+    check_pairs("conditional_maf::fit_standardization", theta, x, false);
+    if (theta.rows() < 2) throw invalid_argument("conditional_maf::fit_standardization: need >= 2 rows");
+    auto stats = [](const Eigen::Ref<const Eigen::MatrixXd>& m, Eigen::VectorXd& mean, Eigen::VectorXd& sd) {
+      mean = m.colwise().mean().transpose();
+      sd.resize(m.cols());
+      for (Eigen::Index j = 0; j < m.cols(); ++j) {
+        const double v = (m.col(j).array() - mean[j]).square().sum() / double(m.rows() - 1);
+        sd[j] = std::max(std::sqrt(v), 1e-14);
+      }
+    };
+    Eigen::VectorXd tm, ts, xm, xs;
+    stats(theta, tm, ts);
+    stats(x, xm, xs);
+    set_standardization(tm, ts, xm, xs);
+  }
+
+  // ---- parameters -----------------------------------------------------------------------------
+  /// Total number of scalar parameters (masked zeros included).
+  [[nodiscard]] Eigen::Index parameter_count() const {
+    Eigen::Index n = 0;
+    for (const auto& m : mades_) n += m.parameter_count();
+    return n;
+  }
+  /// All parameters as one flat vector (transform by transform, `made::for_each_tensor` order).
+  [[nodiscard]] Eigen::VectorXd parameters() const {
+    Eigen::VectorXd p(parameter_count());
+    Eigen::Index o = 0;
+    for (const auto& m : mades_)
+      m.for_each_tensor([&](const auto& t) {
+        p.segment(o, t.size()) = Eigen::Map<const Eigen::VectorXd>(t.data(), t.size());
+        o += t.size();
+      });
+    return p;
+  }
+  /// Sets all parameters from a flat vector (same layout as `parameters()`); masks re-applied.
+  void set_parameters(const Eigen::Ref<const Eigen::VectorXd>& p) {
+    if (p.size() != parameter_count())
+      throw invalid_argument("conditional_maf::set_parameters: wrong parameter count");
+    Eigen::Index o = 0;
+    for (auto& m : mades_) {
+      m.for_each_tensor([&](auto& t) {
+        Eigen::Map<Eigen::VectorXd>(t.data(), t.size()) = p.segment(o, t.size());
+        o += t.size();
+      });
+      m.apply_masks();
+    }
+  }
+  /// Sets every parameter to zero (for gradient accumulators of the same shape).
+  void zero_parameters() {
+    for (auto& m : mades_) m.zero();
+  }
+
+  // ---- core passes (standardised space, column per sample) ------------------------------------
+  /// Forward pass on standardised inputs `u0` (D × B) and context `c` (C × B). Fills `ws`
+  /// (ws.log_q = per-sample log density of u0, i.e. without the -Σ log σ_θ term).
+  void forward_standardized(const Eigen::Ref<const Eigen::MatrixXd>& u0, const Eigen::Ref<const Eigen::MatrixXd>& c,
+                            maf_workspace& ws) const {
+    const auto nt = static_cast<std::size_t>(config_.transforms);
+    const Eigen::Index d = features(), b = u0.cols();
+    ws.u.resize(nt + 1);
+    ws.out.resize(nt);
+    ws.scale.resize(nt);
+    ws.s.resize(nt);
+    ws.cache.resize(nt);
+    ws.u[0] = u0;
+    ws.log_q.setZero(b);
+    for (std::size_t t = 0; t < nt; ++t) {
+      const auto& u = ws.u[t];
+      mades_[t].forward(u, c, ws.cache[t], ws.out[t]);
+      auto& sc = ws.scale[t];
+      ws.s[t] = ws.out[t].topRows(d);
+      sc.resize(d, b);
+      Scale::value_n(ws.s[t].data(), sc.data(), static_cast<std::size_t>(sc.size()));
+      ws.logsc.resize(d, b);
+      internal::log_n(sc.data(), ws.logsc.data(), static_cast<std::size_t>(sc.size()));
+      ws.log_q += ws.logsc.colwise().sum().transpose();
+      auto& next = ws.u[t + 1];
+      next.resize(d, b);
+      const auto& p = perms_[t];
+      for (Eigen::Index i = 0; i < d; ++i) {
+        const Eigen::Index r = p[static_cast<std::size_t>(i)];
+        next.row(i) = sc.row(r).cwiseProduct(u.row(r)) + ws.out[t].row(d + r);
+      }
+    }
+    const double c0 = -0.5 * double(d) * std::log(2.0 * std::numbers::pi);
+    ws.log_q.array() += c0 - 0.5 * ws.u[nt].colwise().squaredNorm().transpose().array();
+  }
+
+  /// Backward pass of L = Σ_b w_b (-log q_b) after `forward_standardized` on (u0, c): **adds**
+  /// dL/dparameters into `grad` (a flow of the same shape) and writes dL/du0 into `grad_u0` if
+  /// non-null. `weight` is the same w for every sample (1/B for a mean).
+  void backward_standardized(const Eigen::Ref<const Eigen::MatrixXd>& c, double weight, maf_workspace& ws,
+                             conditional_maf& grad, Eigen::MatrixXd* grad_u0) const {
+    const auto nt = static_cast<std::size_t>(config_.transforms);
+    const Eigen::Index d = features(), b = ws.u[0].cols();
+    ws.g = weight * ws.u[nt];  // d(-log N(z))/dz = z
+    ws.gy.resize(d, b);
+    ws.gout.resize(2 * d, b);
+    for (std::size_t tt = nt; tt > 0; --tt) {
+      const std::size_t t = tt - 1;
+      const auto& p = perms_[t];
+      for (Eigen::Index i = 0; i < d; ++i) ws.gy.row(p[static_cast<std::size_t>(i)]) = ws.g.row(i);
+      const auto& u = ws.u[t];
+      const auto& sc = ws.scale[t];
+      // d/dscale of [y = scale u + m] and of [-w log scale]
+      ws.dsc.resize(d, b);
+      Scale::derivative_n(ws.s[t].data(), sc.data(), ws.dsc.data(), static_cast<std::size_t>(sc.size()));
+      ws.gout.topRows(d) = (ws.gy.cwiseProduct(u) - weight * sc.cwiseInverse()).cwiseProduct(ws.dsc);
+      ws.gout.bottomRows(d) = ws.gy;
+      const bool need_u = (t > 0) || (grad_u0 != nullptr);
+      mades_[t].backward(u, c, ws.cache[t], ws.gout, grad.mades_[t], need_u ? &ws.gu : nullptr, ws.work);
+      if (need_u) ws.g = ws.gy.cwiseProduct(sc) + ws.gu;
+    }
+    if (grad_u0 != nullptr) *grad_u0 = ws.g;
+  }
+
+  // ---- public evaluation (rows = items) --------------------------------------------------------
+  /// log q(θ_n | x_n) for each row n. θ: N × D; x: N × C, or 1 × C for one shared observation.
+  [[nodiscard]] Eigen::VectorXd log_prob(const Eigen::Ref<const Eigen::MatrixXd>& theta,
+                                         const Eigen::Ref<const Eigen::MatrixXd>& x) const {
+    check_pairs("conditional_maf::log_prob", theta, x, true);
+    return log_prob_impl(theta, x, features());
+  }
+
+  /// Exact marginal log q(Λ | x) of the first k = config.n_global dimensions (Λ: N × k, x as in
+  /// `log_prob`). Requires every permutation to keep the leading block (permutation_kind::
+  /// global_first); throws `invalid_argument` otherwise.
+  [[nodiscard]] Eigen::VectorXd log_prob_marginal(const Eigen::Ref<const Eigen::MatrixXd>& lambda,
+                                                  const Eigen::Ref<const Eigen::MatrixXd>& x) const {
+    const char* fn = "conditional_maf::log_prob_marginal";
+    const Eigen::Index k = config_.n_global;
+    if (k < 1 || !marginal_is_exact(k)) throw invalid_argument(std::string(fn) + ": the flow was not built with a global_first ordering (n_global >= 1)");
+    if (lambda.cols() != k) chempp::detail::throw_argument(fn, "lambda.cols()", "must equal n_global", double(lambda.cols()));
+    Eigen::MatrixXd theta = Eigen::MatrixXd::Zero(lambda.rows(), features());
+    theta.leftCols(k) = lambda;
+    for (Eigen::Index j = k; j < features(); ++j) theta.col(j).setConstant(theta_mean_[j]);
+    check_pairs(fn, theta, x, true);
+    return log_prob_impl(theta, x, k);
+  }
+
+  /// True if the first k dimensions are mapped among themselves by every permutation, so that
+  /// the marginal of θ_0..θ_{k-1} is exact.
+  [[nodiscard]] bool marginal_is_exact(Eigen::Index k) const {
+    for (const auto& p : perms_)
+      if (!keeps_leading_block(p, k)) return false;
+    return true;
+  }
+
+  /// Mean negative log-likelihood -1/N Σ log q(θ_n|x_n) and its gradient: **adds**
+  /// dNLL/dparameters into `grad` (same shape; call `zero_parameters()` first) and writes
+  /// dNLL/dθ (N × D) if `grad_theta` is non-null. Goes through the standardisation.
+  double nll_and_gradient(const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
+                          conditional_maf& grad, Eigen::MatrixXd* grad_theta = nullptr) const {
+    check_pairs("conditional_maf::nll_and_gradient", theta, x, false);
+    Eigen::MatrixXd u0, c;
+    standardize(theta, x, u0, c);
+    maf_workspace ws;
+    forward_standardized(u0, c, ws);
+    const double n = double(theta.rows());
+    Eigen::MatrixXd gu0;
+    backward_standardized(c, 1.0 / n, ws, grad, grad_theta ? &gu0 : nullptr);
+    if (grad_theta != nullptr) *grad_theta = (gu0.array().colwise() / theta_std_.array()).transpose();
+    return -ws.log_q.mean() + theta_std_.array().log().sum();
+  }
+
+  /// Draws n samples θ ~ q(θ | x) for one observation x (1 × C or C-vector), as an n × D matrix.
+  /// Reference (Eigen) implementation of the sequential inverse; see sampler.hpp for the fast,
+  /// allocation-free xsimd kernel.
+  template <class Rng>
+  [[nodiscard]] Eigen::MatrixXd sample(Eigen::Index n, const Eigen::Ref<const Eigen::MatrixXd>& x, Rng& rng) const {
+    const char* fn = "conditional_maf::sample";
+    if (n < 0) chempp::detail::throw_argument(fn, "n", "must be >= 0", double(n));
+    if (x.size() != context_size()) chempp::detail::throw_argument(fn, "x.size()", "must equal the context dimension", double(x.size()));
+    Eigen::VectorXd xv(x.size());
+    for (Eigen::Index j = 0; j < xv.size(); ++j) {
+      xv[j] = x(j % x.rows(), j / x.rows());
+      check_finite(fn, "x", xv[j]);
+    }
+    Eigen::MatrixXd c = ((xv - x_mean_).array() / x_std_.array()).matrix().replicate(1, n);
+    // N(0,1) by vectorised Box-Muller (internal::normal_fill), the same stream as maf_sampler
+    Eigen::MatrixXd z(features(), n + 1);
+    internal::normal_fill(rng, z.data(), static_cast<std::size_t>(2 * ((features() * n + 1) / 2)));
+    z.conservativeResize(features(), n);
+    Eigen::MatrixXd u0 = inverse_standardized(z, c);
+    return ((u0.array().colwise() * theta_std_.array()).colwise() + theta_mean_.array()).transpose();
+  }
+
+  /// Inverse of the flow in standardised space: base points z (D × B) → u0 (D × B).
+  [[nodiscard]] Eigen::MatrixXd inverse_standardized(const Eigen::Ref<const Eigen::MatrixXd>& z,
+                                                     const Eigen::Ref<const Eigen::MatrixXd>& c) const {
+    const Eigen::Index d = features(), b = z.cols();
+    Eigen::MatrixXd cur = z, y(d, b), u(d, b), out;
+    made_cache cache;
+    for (std::size_t tt = mades_.size(); tt > 0; --tt) {
+      const std::size_t t = tt - 1;
+      const auto& p = perms_[t];
+      for (Eigen::Index i = 0; i < d; ++i) y.row(p[static_cast<std::size_t>(i)]) = cur.row(i);
+      u.setZero();
+      for (Eigen::Index i = 0; i < d; ++i) {
+        mades_[t].forward(u, c, cache, out);
+        for (Eigen::Index j = 0; j < b; ++j)
+          u(i, j) = (y(i, j) - out(d + i, j)) / Scale::value(out(i, j));
+      }
+      cur = u;
+    }
+    return cur;
+  }
+
+  /// Standardises θ (N × D rows) and x (N × C or 1 × C) into column-per-sample u0 and c.
+  void standardize(const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
+                   Eigen::MatrixXd& u0, Eigen::MatrixXd& c) const {
+    u0 = ((theta.transpose().array().colwise() - theta_mean_.array()).colwise() / theta_std_.array()).matrix();
+    Eigen::MatrixXd cx = ((x.transpose().array().colwise() - x_mean_.array()).colwise() / x_std_.array()).matrix();
+    if (x.rows() == 1 && theta.rows() != 1) c = cx.replicate(1, theta.rows());
+    else c = std::move(cx);
+  }
+
+ private:
+  Eigen::VectorXd log_prob_impl(const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
+                                Eigen::Index k) const {
+    const Eigen::Index n = theta.rows(), chunk = 512;
+    Eigen::VectorXd result(n);
+    maf_workspace ws;
+    Eigen::MatrixXd u0, c;
+    const double log_sigma = theta_std_.head(k).array().log().sum();
+    const double c0 = -0.5 * double(k) * std::log(2.0 * std::numbers::pi);
+    for (Eigen::Index s = 0; s < n; s += chunk) {
+      const Eigen::Index m = std::min(chunk, n - s);
+      if (x.rows() == 1) standardize(theta.middleRows(s, m), x, u0, c);
+      else standardize(theta.middleRows(s, m), x.middleRows(s, m), u0, c);
+      forward_standardized(u0, c, ws);
+      if (k == features()) {
+        result.segment(s, m) = ws.log_q.array() - log_sigma;
+      } else {
+        Eigen::VectorXd lq = Eigen::VectorXd::Constant(m, c0 - log_sigma);
+        for (const auto& sc : ws.scale) lq += sc.topRows(k).array().log().matrix().colwise().sum().transpose();
+        lq -= 0.5 * ws.u.back().topRows(k).colwise().squaredNorm().transpose();
+        result.segment(s, m) = lq;
+      }
+    }
+    return result;
+  }
+
+  void check_pairs(const char* fn, const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
+                   bool allow_broadcast) const {
+    if (theta.cols() != features()) chempp::detail::throw_argument(fn, "theta.cols()", "must equal D", double(theta.cols()));
+    if (x.cols() != context_size()) chempp::detail::throw_argument(fn, "x.cols()", "must equal C", double(x.cols()));
+    if (!(x.rows() == theta.rows() || (allow_broadcast && x.rows() == 1)))
+      chempp::detail::throw_argument(fn, "x.rows()", "must equal theta.rows() (or 1)", double(x.rows()));
+    for (Eigen::Index i = 0; i < theta.size(); ++i)
+      if (!std::isfinite(theta(i % theta.rows(), i / theta.rows()))) check_finite(fn, "theta", theta(i % theta.rows(), i / theta.rows()));
+    for (Eigen::Index i = 0; i < x.size(); ++i)
+      if (!std::isfinite(x(i % x.rows(), i / x.rows()))) check_finite(fn, "x", x(i % x.rows(), i / x.rows()));
+  }
+
+  maf_config config_{};
+  std::vector<made_type> mades_;
+  std::vector<permutation> perms_;
+  Eigen::VectorXd theta_mean_, theta_std_, x_mean_, x_std_;
+};
+
+/// The paper's estimator: sbi 0.23.1 MAF (tanh MADEs, softplus scale; choose hidden 8,
+/// transforms 4 in the config).
+using sbi_maf = conditional_maf<tanh_activation, softplus_scale>;
+
+}  // namespace chempp::flow

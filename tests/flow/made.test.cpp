@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "chempp/flow/made.hpp"
+
+#include <string>
+#include <vector>
+
+#include "support/test_support.hpp"
+
+using namespace chempp::flow;
+
+namespace {
+
+// L = Σ R ∘ out for a fixed random R: dL/dout = R.
+template <class M>
+double probe_loss(const M& net, const Eigen::MatrixXd& u, const Eigen::MatrixXd& c, const Eigen::MatrixXd& r) {
+  made_cache cache;
+  Eigen::MatrixXd out;
+  net.forward(u, c, cache, out);
+  return (out.array() * r.array()).sum();
+}
+
+template <class Act>
+void check_made_gradients(std::uint64_t seed) {
+  auto rng = chempp::test::seeded_rng(seed);
+  const made_shape shape{5, 3, 7, 2};
+  made<Act> net(shape);
+  net.initialize(rng);
+  std::normal_distribution<double> nd;
+  const Eigen::Index b = 4;
+  Eigen::MatrixXd u(5, b), c(3, b), r(10, b);
+  for (Eigen::Index i = 0; i < u.size(); ++i) u.data()[i] = nd(rng);
+  for (Eigen::Index i = 0; i < c.size(); ++i) c.data()[i] = nd(rng);
+  for (Eigen::Index i = 0; i < r.size(); ++i) r.data()[i] = nd(rng);
+  made_cache cache;
+  Eigen::MatrixXd out, gu;
+  std::vector<Eigen::MatrixXd> work;
+  net.forward(u, c, cache, out);
+  made<Act> grad(shape);
+  net.backward(u, c, cache, r, grad, &gu, work);
+
+  const double h = 1e-6;
+  chempp::test::worst_error worst;
+  // parameter gradient: central differences over every (unmasked) parameter
+  std::vector<double*> params, grads;
+  net.for_each_tensor([&](auto& t) { for (Eigen::Index i = 0; i < t.size(); ++i) params.push_back(t.data() + i); });
+  grad.for_each_tensor([&](auto& t) { for (Eigen::Index i = 0; i < t.size(); ++i) grads.push_back(t.data() + i); });
+  REQUIRE(params.size() == grads.size());
+  std::size_t n_checked = 0;
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const double old = *params[k];
+    if (old == 0.0 && *grads[k] == 0.0) continue;  // masked weight: gradient must be zero (below)
+    *params[k] = old + h;
+    const double lp = probe_loss(net, u, c, r);
+    *params[k] = old - h;
+    const double lm = probe_loss(net, u, c, r);
+    *params[k] = old;
+    const double fd = (lp - lm) / (2 * h);
+    worst.update(std::abs(fd - *grads[k]) / std::max(1.0, std::abs(fd)), "param " + std::to_string(k));
+    ++n_checked;
+  }
+  CHECK(n_checked > 50);
+  // input Jacobian (vector-Jacobian product)
+  for (Eigen::Index i = 0; i < u.size(); ++i) {
+    Eigen::MatrixXd up = u, um = u;
+    up.data()[i] += h;
+    um.data()[i] -= h;
+    const double fd = (probe_loss(net, up, c, r) - probe_loss(net, um, c, r)) / (2 * h);
+    worst.update(std::abs(fd - gu.data()[i]) / std::max(1.0, std::abs(fd)), "input " + std::to_string(i));
+  }
+  INFO("worst relative error " << worst.value << " at " << worst.where);
+  CHECK(worst.value < 1e-6);
+  // masked weights have zero gradient
+  CHECK((grad.w_in.array() * (1.0 - net.mask_in.array())).abs().maxCoeff() == 0.0);
+  CHECK((grad.w_out.array() * (1.0 - net.mask_out.array())).abs().maxCoeff() == 0.0);
+}
+
+}  // namespace
+
+TEST_CASE("made: masks follow nflows degrees") {
+  made<> net(made_shape{6, 8, 8, 2});
+  // hidden degrees k % 5 + 1 -> 1 2 3 4 5 1 2 3
+  CHECK(net.hidden_degree(0) == 1);
+  CHECK(net.hidden_degree(4) == 5);
+  CHECK(net.hidden_degree(5) == 1);
+  CHECK(net.mask_in(0, 0) == 1.0);
+  CHECK(net.mask_in(0, 1) == 0.0);
+  // output for dimension 0 (rows 0 and 6) sees nothing, dimension 5 sees all hidden units
+  CHECK(net.mask_out.row(0).sum() == 0.0);
+  CHECK(net.mask_out.row(6).sum() == 0.0);
+  CHECK(net.mask_out.row(5).sum() == 8.0);
+}
+
+TEST_CASE("made: autoregressive property (output r independent of u_>=r)") {
+  auto rng = chempp::test::seeded_rng(11);
+  made<> net(made_shape{6, 2, 8, 2});
+  net.initialize(rng);
+  std::normal_distribution<double> nd;
+  Eigen::MatrixXd u(6, 1), c(2, 1);
+  for (Eigen::Index i = 0; i < 6; ++i) u(i, 0) = nd(rng);
+  c << 0.3, -0.2;
+  made_cache cache;
+  Eigen::MatrixXd out0, out1;
+  net.forward(u, c, cache, out0);
+  for (Eigen::Index j = 0; j < 6; ++j) {
+    Eigen::MatrixXd u2 = u;
+    u2(j, 0) += 1.7;
+    net.forward(u2, c, cache, out1);
+    for (Eigen::Index r = 0; r <= j; ++r) {
+      CHECK(out1(r, 0) == out0(r, 0));
+      CHECK(out1(6 + r, 0) == out0(6 + r, 0));
+    }
+  }
+}
+
+TEST_CASE("made: backward matches finite differences (tanh)") { check_made_gradients<tanh_activation>(21); }
+TEST_CASE("made: backward matches finite differences (relu)") { check_made_gradients<relu_activation>(22); }
+
+TEST_CASE("made: bad shapes throw") {
+  CHECK_THROWS_AS(made<>(made_shape{0, 1, 8, 2}), chempp::invalid_argument);
+  CHECK_THROWS_AS(made<>(made_shape{2, 1, 0, 2}), chempp::invalid_argument);
+}

@@ -11,11 +11,6 @@
 // an "s" suffix because it is an inverted rate) and `x_vs_pytorch` = baseline us/sample / ours
 // (printed with "/s"; batch 1 against the 15 us figure, larger batches against the 2.4 us/sample
 // figure, the only large-batch baseline we have). All kernels run on one thread.
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 false positives inside Eigen/xsimd AVX-512 intrinsics under -march=native.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
 #include <benchmark/benchmark.h>
 
 #include <filesystem>

@@ -78,6 +78,9 @@ pipeline_config make_config(const std::string& name) {
   c.maf.blocks = 2;
   c.maf.permutation = flow::permutation_kind::global_first;
   c.maf.n_global = 2;
+  // Give the first MADE output hidden units of degree 0 so Λ's own conditional q(α | x) depends
+  // on x (in nflows/sbi the first dimension of each transform ignores the context).
+  c.maf.condition_first = true;
   if (name == "paper") {
     // Paper sizes: 1e5 CHEMPY runs, sbi's MAF 8/4 trained to convergence (patience 20).
     c.emulator = nn::default_emulator_config();

@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "chempp/inference/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 namespace chempp::test {
 

@@ -6,7 +6,7 @@
 /// caller-provided base-normal draws (so GPU and CPU results can be compared draw for draw).
 /// Host-only C++20: includes the CPU headers (Eigen), never a CUDA header.
 
-#include "chempp/flow/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <cstddef>
 #include <string>

@@ -25,7 +25,7 @@
 
 #include "chempp/core/error.hpp"
 #include "chempp/diagnostics/statistics.hpp"
-#include "chempp/inference/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 namespace chempp::diagnostics {
 

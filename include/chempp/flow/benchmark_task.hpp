@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <random>
 
-#include "chempp/flow/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 namespace chempp::flow {
 

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "chempp/core/error.hpp"
-#include "chempp/flow/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 #include "chempp/flow/maf.hpp"
 
 namespace chempp::flow {

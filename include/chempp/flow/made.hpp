@@ -22,7 +22,7 @@
 /// (features × batch), so a layer is one matrix product W · U. Output rows 0..D-1 are the
 /// unconstrained scales, rows D..2D-1 the shifts.
 
-#include "chempp/flow/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <cmath>
 #include <cstddef>

@@ -23,7 +23,7 @@
 /// N × C (one row per observation) or 1 × C (one observation shared by all rows). Internally
 /// batches are column-major with one column per sample (features × batch).
 
-#include "chempp/flow/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <algorithm>
 #include <cmath>

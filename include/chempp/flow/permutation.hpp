@@ -14,7 +14,7 @@
 ///    to the first `n_global` base coordinates then involves only θ_0..θ_{n_global-1}, and the
 ///    marginal density q(θ_0..θ_{n_global-1} | x) is exact and as cheap as the joint.
 
-#include "chempp/flow/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <algorithm>
 #include <numeric>

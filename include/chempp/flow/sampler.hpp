@@ -30,7 +30,7 @@
 
 #include "chempp/core/compat_xsimd.hpp"
 #include "chempp/core/error.hpp"
-#include "chempp/flow/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 #include "chempp/flow/detail/simd_math.hpp"
 #include "chempp/flow/maf.hpp"
 

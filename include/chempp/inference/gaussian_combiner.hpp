@@ -17,7 +17,7 @@
 ///   w_i = 1/σ_i², no prior term and no correlation. The paper used σ_i from `np.std`
 ///   (ddof = 0): fit the per-star samples with `fit_gaussian(s, 0)` to reproduce it.
 
-#include "chempp/inference/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <concepts>
 #include <cstddef>

@@ -7,7 +7,7 @@
 /// `np.cov` (ddof = 1) before combining stars (`plot_functions.py: mean_std`,
 /// docs/sbi-pipeline.md §6); its quoted 1-D numbers use `np.std` (ddof = 0).
 
-#include "chempp/inference/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <cmath>
 #include <cstddef>

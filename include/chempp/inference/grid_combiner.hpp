@@ -18,7 +18,7 @@
 /// converges geometrically in the spacing, so moments are accurate to ~1e-8 relative with the
 /// defaults on smooth unimodal posteriors.
 
-#include "chempp/inference/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -8,7 +8,7 @@
 /// `gaussian_noise` has one σ per element; `per_star_gaussian_noise` one σ per star and element
 /// (e.g. survey uncertainties from a catalogue).
 
-#include "chempp/inference/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <concepts>
 #include <cstddef>

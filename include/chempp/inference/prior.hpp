@@ -10,7 +10,7 @@
 /// (0.3, 0.3, 0.3, 0.1, 0.1) for the five physics parameters (no truncation) and T ~ U[2, 12.8]
 /// Gyr.
 
-#include "chempp/inference/detail/eigen.hpp"
+#include "chempp/core/compat_eigen.hpp"
 
 #include <cmath>
 #include <concepts>

@@ -11,7 +11,7 @@
 /// matrix has PyTorch's shape `out x in` (stored column-major in memory, like every Eigen
 /// matrix here), so a layer computes `Y = W X + b 1^T`.
 
-#include <Eigen/Core>
+#include "chempp/core/compat_eigen.hpp"
 
 #include <cstddef>
 

@@ -15,6 +15,7 @@
 // It writes DIR/results.json, CSV files, and `05_paper_pipeline.py` draws the figures.
 //
 // Usage: paper_pipeline [--out DIR] [--config small|paper] [--seed N] [--threads N] [--quiet]
+//        [--gce-runs N] [--emulator-epochs N] [--flow-epochs N] [--flow-hidden N] (override the config)
 // Progress goes to stderr through observer callbacks; chempp's library code prints nothing.
 #include <algorithm>
 #include <array>
@@ -236,6 +237,7 @@ int main(int argc, char** argv) try {
   std::uint64_t seed = 2025;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   bool quiet = false;
+  std::vector<std::pair<std::string, std::string>> overrides;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -247,14 +249,24 @@ int main(int argc, char** argv) try {
     else if (a == "--seed") seed = std::stoull(next());
     else if (a == "--threads") threads = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--quiet") quiet = true;
+    else if (a == "--gce-runs" || a == "--emulator-epochs" || a == "--flow-epochs" ||
+             a == "--flow-hidden")
+      overrides.emplace_back(a, next());
     else if (a == "--help" || a == "-h") {
       std::cout << "usage: paper_pipeline [--out DIR] [--config small|paper] [--seed N] "
-                   "[--threads N] [--quiet]\n";
+                   "[--threads N] [--quiet]\n"
+                   "       [--gce-runs N] [--emulator-epochs N] [--flow-epochs N] [--flow-hidden N]\n";
       return 0;
     } else throw std::runtime_error("unknown option " + a + " (see --help)");
   }
   threads = std::max(1u, threads);
-  const pipeline_config cfg = make_config(config_name);
+  pipeline_config cfg = make_config(config_name);
+  for (const auto& [key, value] : overrides) {
+    if (key == "--gce-runs") cfg.emulator.n_simulations = std::stoul(value);
+    else if (key == "--emulator-epochs") cfg.emulator.training.epochs = std::stoul(value);
+    else if (key == "--flow-epochs") cfg.flow_training.max_epochs = std::stoi(value);
+    else if (key == "--flow-hidden") cfg.maf.hidden = std::stol(value);
+  }
   fs::create_directories(out_dir);
   auto log = [&](const std::string& s) {
     if (!quiet) std::cerr << "[paper_pipeline] " << s << std::endl;

@@ -25,10 +25,17 @@
 namespace chempp::gce {
 
 namespace detail {
+// fast_exp must be inlined into its loops to vectorise; GCC's heuristics stop doing so once it
+// has several callers, hence the attribute.
+#if defined(__GNUC__) || defined(__clang__)
+#define CHEMPP_GCE_ALWAYS_INLINE [[gnu::always_inline]]
+#else
+#define CHEMPP_GCE_ALWAYS_INLINE
+#endif
 /// exp(x) for |x| < 700 to within 1 ulp of std::exp (checked in tests/gce/components.test.cpp),
 /// branch-free so that loops over the IMF grid vectorise: Cody–Waite reduction with fdlibm's
 /// split ln 2 and a degree-13 Taylor polynomial on |r| <= ln2/2.
-[[nodiscard]] inline double fast_exp(double x) noexcept {
+[[nodiscard]] CHEMPP_GCE_ALWAYS_INLINE inline double fast_exp(double x) noexcept {
   constexpr double log2e = 1.4426950408889634;
   constexpr double shifter = 0x1.8p52;
   constexpr double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
@@ -52,6 +59,7 @@ namespace detail {
   const double scale = std::bit_cast<double>((ki + 1023) << 52);
   return scale + scale * p;
 }
+#undef CHEMPP_GCE_ALWAYS_INLINE
 
 /// exp(slope·log_m[j]) for all j, vectorised when every exponent lies in (−700, 700).
 inline void power_law(double slope, const double* log_m, double* out, std::size_t n,
@@ -253,32 +261,11 @@ class imf_weights {
     if (dn_.size() != n) resize(n);
     imf.unnormalised_dn(slope, std::span<double>(dn_.data(), n));
     const auto& x = g.masses();
-    double s4[4] = {0.0, 0.0, 0.0, 0.0};
-    std::size_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-      for (std::size_t k = 0; k < 4; ++k) {
-        raw_[j + k] = dn_[j + k] * x[j + k];
-        s4[k] += raw_[j + k];
-      }
-    }
-    for (; j < n; ++j) {
-      raw_[j] = dn_[j] * x[j];
-      s4[0] += raw_[j];
-    }
-    inv_ = 1.0 / ((s4[0] + s4[1]) + (s4[2] + s4[3]));
-    // compensated (TwoSum) prefix sums of the unnormalised dm: window sums to ~1 ulp
-    double hi = 0.0, lo = 0.0;
-    hi_[0] = 0.0;
-    lo_[0] = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double v = raw_[i];
-      const double t = hi + v;
-      const double bp = t - hi;
-      lo += (hi - (t - bp)) + (v - bp);
-      hi = t;
-      hi_[i + 1] = hi;
-      lo_[i + 1] = lo;
-    }
+    for (std::size_t j = 0; j < n; ++j) raw_[j] = dn_[j] * x[j];
+    prefix_sums(n);
+    // normalisation from the compensated total (a separate summation pass would be a second
+    // dependent add chain over the grid)
+    inv_ = 1.0 / (hi_[n] + lo_[n]);
     x_ = &x;
     have_dm_ = false;
   }
@@ -324,6 +311,51 @@ class imf_weights {
     have_dm_ = true;
   }
   std::vector<double> dn_, dm_, raw_, hi_, lo_;
+  // Error-free transformation (Knuth's TwoSum): a + b = s + err exactly.
+  static void two_sum(double a, double b, double& sum, double& err) noexcept {
+    sum = a + b;
+    const double bp = sum - a;
+    err = (a - (sum - bp)) + (b - bp);
+  }
+  // Compensated (TwoSum) prefix sums of the unnormalised dm, hi_[i] + lo_[i] = Σ_{j<i} raw_j to
+  // ~1 ulp, so that window sums are accurate to ~1 ulp of the window. A single running sum is
+  // latency-bound (one dependent add chain over the 5000 grid points); here four independent
+  // chains run over consecutive quarters of the grid, then each quarter is shifted by the prefix
+  // at its start, again with TwoSum (the shift pass has no dependency chain and vectorises).
+  void prefix_sums(std::size_t n) noexcept {
+    hi_[0] = 0.0;
+    lo_[0] = 0.0;
+    constexpr std::size_t chains = 4;
+    const std::size_t q = n / chains;  // chunk c = [c q, (c+1) q); the last one runs to n
+    // running (sum, error) of each chain, kept in named locals so that they stay in registers
+    double h0 = 0.0, h1 = 0.0, h2 = 0.0, h3 = 0.0, l0 = 0.0, l1 = 0.0, l2 = 0.0, l3 = 0.0;
+    auto step = [this](std::size_t k, double& h, double& l) {
+      double t, err;
+      two_sum(h, raw_[k], t, err);
+      h = t;
+      l += err;
+      hi_[k + 1] = t;
+      lo_[k + 1] = l;
+    };
+    for (std::size_t i = 0; i < q; ++i) {
+      step(i, h0, l0);
+      step(q + i, h1, l1);
+      step(2 * q + i, h2, l2);
+      step(3 * q + i, h3, l3);
+    }
+    for (std::size_t k = chains * q; k < n; ++k) step(k, h3, l3);
+    for (std::size_t c = 1; c < chains; ++c) {
+      const std::size_t begin = c * q, end = c + 1 == chains ? n : (c + 1) * q;
+      const double off_hi = hi_[begin], off_lo = lo_[begin];
+      for (std::size_t k = begin + 1; k <= end; ++k) {
+        double t, err;
+        two_sum(off_hi, hi_[k], t, err);
+        lo_[k] = (off_lo + lo_[k]) + err;
+        hi_[k] = t;
+      }
+    }
+  }
+
   const std::vector<double>* x_ = nullptr;
   double inv_ = 0.0;
   bool have_dm_ = false;

@@ -68,78 +68,9 @@ class portinari_lifetimes {
     // ends of [log10 m_min, log10 m_max] proves strict monotonicity.
     const double b1 = c[1] + c[4] * lz + c[7] * lz * lz;
     const double c2 = c[2] + c[5] * lz;
-    const double l0 = std::log10(g.min()), l1 = std::log10(g.max());
+    const double l0 = g.log10_mass(0), l1 = g.log10_mass(g.size() - 1);  // = log10(min, max)
     const bool monotone = (b1 + 2.0 * c2 * l0) < -1e-9 && (b1 + 2.0 * c2 * l1) < -1e-9;
-    const std::size_t n = g.size();
-    // reversed grid: xr[k] = x[n-1-k], τr ascending when monotone
-    // τ on the reversed grid; 10^e through the vectorisable exp (within a few ulp of pow, which
-    // moves dying masses by < 1e-11 relative; tests/gce/components.test.cpp bounds it)
-    auto tau_r = [&](std::size_t k) {
-      return detail::fast_exp(exponent(g.log10_mass(n - 1 - k), lz) * 2.302585092994046) / 1e9;
-    };
-    std::size_t filled = 0;
-    if (monotone) {
-      // exponent(L) = A + B L + C L² (grouped form, used only to guess the bracket)
-      const double qa = c[0] + c[3] * lz + c[6] * lz * lz;
-      const double qb = b1;
-      const double qc = c2;
-      const double tau_first = tau_r(0), tau_last = tau_r(n - 1);
-      const double h = g.step(), m0 = g.min();
-      for (std::size_t a = 0; a < ages.size(); ++a) {
-        const double t = ages[a];
-        double m;
-        if (std::isnan(t)) {
-          m = t;
-        } else if (t < tau_first) {
-          m = g[n - 1];
-        } else if (t > tau_last || t == tau_last) {
-          m = g[0];
-        } else {
-          // root of the quadratic in L = log10 m on the decreasing branch
-          const double target = approx_log10(t) + 9.0;  // guess only; verified below
-          const double cc = qa - target;
-          double lroot;
-          if (std::fabs(qc) < 1e-12) {
-            lroot = -cc / qb;
-          } else {
-            const double disc = std::max(0.0, qb * qb - 4.0 * qc * cc);
-            const double q = -0.5 * (qb + (qb < 0.0 ? -1.0 : 1.0) * std::sqrt(disc));
-            const double r1 = q / qc, r2 = cc / q;
-            // the root where the derivative B + 2 C L is negative
-            lroot = (qb + 2.0 * qc * r1 < 0.0) ? r1 : r2;
-          }
-          const double mg = detail::fast_exp(lroot * 2.302585092994046);
-          // reversed index k of the grid mass just above the root: xr[k] >= m > xr[k+1]
-          double fj = std::floor((mg - m0) / h);
-          if (!(fj >= 0.0)) fj = 0.0;
-          if (fj > static_cast<double>(n - 2)) fj = static_cast<double>(n - 2);
-          std::size_t j = n - 2 - static_cast<std::size_t>(fj);
-          // verify the bracket tau_r(j) <= t < tau_r(j+1) exactly, as numpy.interp finds it
-          double tj = tau_r(j), tj1 = tau_r(j + 1);
-          while (j > 0 && t < tj) {
-            --j;
-            tj1 = tj;
-            tj = tau_r(j);
-          }
-          while (j + 2 < n && t >= tj1) {
-            ++j;
-            tj = tj1;
-            tj1 = tau_r(j + 1);
-          }
-          const double xj = g[n - 1 - j], xj1 = g[n - 2 - j];
-          if (tj == t) {
-            m = xj;
-          } else {
-            const double slope = (xj1 - xj) / (tj1 - tj);
-            m = slope * (t - tj) + xj;
-          }
-        }
-        out[a] = m;
-        ++filled;
-        if (m < stop_below) break;
-      }
-      return filled;
-    }
+    if (monotone) return dying_masses_monotone(g, lz, b1, c2, ages, out, stop_below);
     return dying_masses_reference(g, z, ages, out, stop_below, scratch);
   }
 
@@ -188,6 +119,117 @@ class portinari_lifetimes {
   }
 
  private:
+  /// Lifetime [Gyr] of reversed-grid mass k (xr[k] = x[n−1−k]; τr ascending when monotone):
+  /// 10^e through the vectorisable exp (within a few ulp of pow, which moves dying masses by
+  /// < 1e-11 relative; tests/gce/components.test.cpp bounds it).
+  static double tau_reversed(const mass_grid& g, std::size_t k, double lz) noexcept {
+    return detail::fast_exp(exponent(g.log10_mass(g.size() - 1 - k), lz) * 2.302585092994046) / 1e9;
+  }
+
+  /// `dying_masses` for a fit that is strictly monotonic over the grid. Exactly numpy.interp:
+  /// an analytic guess of the bracket (root of the quadratic exponent(L) = log10 t + 9) is
+  /// verified and corrected against the exact lifetimes. The ages are processed in blocks: the
+  /// guesses and the two bracket lifetimes of every age are independent and computed in
+  /// branch-free loops (vectorised), and only the rare corrections and the interpolation run
+  /// age by age.
+  std::size_t dying_masses_monotone(const mass_grid& g, double lz, double b1, double c2,
+                                    std::span<const double> ages, std::span<double> out,
+                                    double stop_below) const noexcept {
+    const std::size_t n = g.size();
+    // exponent(L) = A + B L + C L² (grouped form, used only to guess the bracket)
+    const double qa = c[0] + c[3] * lz + c[6] * lz * lz;
+    const double qb = b1;
+    const double qc = c2;
+    const bool linear = std::fabs(qc) < 1e-12;
+    const double tau_first = tau_reversed(g, 0, lz), tau_last = tau_reversed(g, n - 1, lz);
+    const double inv_h = 1.0 / g.step(), m0 = g.min();
+    const double sign_qb = qb < 0.0 ? -1.0 : 1.0;
+    const double j_max = static_cast<double>(n - 2);
+    constexpr std::size_t block = 32;
+    double tj_b[block], tj1_b[block];
+    std::int64_t j_b[block];  // signed: double → int64 conversion vectorises
+    std::size_t filled = 0;
+    for (std::size_t a0 = 0; a0 < ages.size(); a0 += block) {
+      const std::size_t nb = std::min(block, ages.size() - a0);
+      const double* t_b = ages.data() + a0;
+      // 1) guesses (values for ages outside (τ_first, τ_last) are computed but not used);
+      //    everything here only picks the starting bracket, so approximations are harmless
+      double lroot[block];
+      if (linear) {
+        for (std::size_t b = 0; b < nb; ++b) lroot[b] = -(qa - (approx_log10(t_b[b]) + 9.0)) / qb;
+      } else {
+        for (std::size_t b = 0; b < nb; ++b) {
+          const double cc = qa - (approx_log10(t_b[b]) + 9.0);
+          const double disc = std::max(0.0, qb * qb - 4.0 * qc * cc);
+          const double q = -0.5 * (qb + sign_qb * approx_sqrt(disc));
+          const double r1 = q / qc, r2 = cc / q;
+          // the root where the derivative B + 2 C L is negative
+          lroot[b] = (qb + 2.0 * qc * r1 < 0.0) ? r1 : r2;
+        }
+      }
+      for (std::size_t b = 0; b < nb; ++b) {
+        const double mg = detail::fast_exp(lroot[b] * 2.302585092994046);
+        // reversed index k of the grid mass just above the root: xr[k] >= m > xr[k+1]
+        double fj = std::floor((mg - m0) * inv_h);
+        if (!(fj >= 0.0)) fj = 0.0;
+        if (fj > j_max) fj = j_max;
+        j_b[b] = static_cast<std::int64_t>(n - 2) - static_cast<std::int64_t>(fj);
+      }
+      // 2) lifetimes at both ends of the guessed bracket
+      for (std::size_t b = 0; b < nb; ++b) {
+        const auto j = static_cast<std::size_t>(j_b[b]);
+        tj_b[b] = tau_reversed(g, j, lz);
+        tj1_b[b] = tau_reversed(g, j + 1, lz);
+      }
+      // 3) verification, interpolation and the early stop, age by age
+      for (std::size_t b = 0; b < nb; ++b) {
+        const double t = t_b[b];
+        double m;
+        if (std::isnan(t)) {
+          m = t;
+        } else if (t < tau_first) {
+          m = g[n - 1];
+        } else if (t > tau_last || t == tau_last) {
+          m = g[0];
+        } else {
+          // verify the bracket tau_r(j) <= t < tau_r(j+1) exactly, as numpy.interp finds it
+          auto j = static_cast<std::size_t>(j_b[b]);
+          double tj = tj_b[b], tj1 = tj1_b[b];
+          while (j > 0 && t < tj) {
+            --j;
+            tj1 = tj;
+            tj = tau_reversed(g, j, lz);
+          }
+          while (j + 2 < n && t >= tj1) {
+            ++j;
+            tj = tj1;
+            tj1 = tau_reversed(g, j + 1, lz);
+          }
+          const double xj = g[n - 1 - j], xj1 = g[n - 2 - j];
+          if (tj == t) {
+            m = xj;
+          } else {
+            const double slope = (xj1 - xj) / (tj1 - tj);
+            m = slope * (t - tj) + xj;
+          }
+        }
+        out[a0 + b] = m;
+        ++filled;
+        if (m < stop_below) return filled;
+      }
+    }
+    return filled;
+  }
+
+  // sqrt(x) for x >= 0 to ~1e-15 relative without libm (std::sqrt's errno path keeps the guess
+  // loop from vectorising): bit-level initial guess (~4 %) and four Newton steps. Guess only.
+  static double approx_sqrt(double x) noexcept {
+    const auto bits = std::bit_cast<std::uint64_t>(x);
+    double y = std::bit_cast<double>((bits >> 1) + 0x1ff7a3bea91d9b1bULL);
+    for (int it = 0; it < 4; ++it) y = 0.5 * (y + x / y);
+    return x > 0.0 ? y : 0.0;
+  }
+
   // log10 of a positive normal number to ~1e-9 (atanh series on the mantissa); only used to
   // guess the bracket, which is then verified with exact lifetimes.
   static double approx_log10(double x) noexcept {

@@ -200,6 +200,11 @@ class one_zone {
         sfh_(std::move(sfh)),
         grid_(std::move(grid)) {
     imf_.bind(mass_grid_);
+    // ln m for the SN Ia normalisation grid of runs down to T = 1 Gyr (see `run`)
+    log_index_.resize(dtd_len(1.0 / 27.0, grid_.max_points(1.0)) + 1);
+    for (std::size_t m = 0; m < log_index_.size(); ++m) {
+      log_index_[m] = m == 0 ? 0.0 : std::log(static_cast<double>(m));
+    }
   }
 
   /// The (possibly modified) yield set the model uses.
@@ -312,12 +317,25 @@ class one_zone {
     const double t_norm = dtd_.normalisation_end_gyr();
     const std::size_t n_dtd = dtd_len(dt, n);
     {
+      // samples beyond the run (m >= n, t_m = m·dt) only enter the normalisation sums: a DTD
+      // with a vectorisable `shape_on_grid` fills them in one pass (into dtd_prefix, summed
+      // below in place), otherwise `shape` is called point by point
+      bool tail_done = false;
+      if constexpr (requires(double* o) { dtd_.shape_on_grid(dt, log_index_.data(), n, n_dtd, o); }) {
+        if (n_dtd <= log_index_.size()) {
+          tail_done = dtd_.shape_on_grid(dt, log_index_.data(), n, n_dtd, ws.dtd_prefix.data() + n + 1);
+        }
+      }
       double acc = 0.0;
       ws.dtd_prefix[0] = 0.0;
       for (std::size_t m = 0; m < n_dtd; ++m) {
-        const double tm = m < n ? t[m] : static_cast<double>(m) * dt;
-        const double v = dtd_.shape(tm);
-        if (m < n) ws.dtd_shape[m] = v;
+        double v;
+        if (m < n) {
+          v = dtd_.shape(t[m]);
+          ws.dtd_shape[m] = v;
+        } else {
+          v = tail_done ? ws.dtd_prefix[m + 1] : dtd_.shape(static_cast<double>(m) * dt);
+        }
         acc += v;
         ws.dtd_prefix[m + 1] = acc;
       }
@@ -333,12 +351,7 @@ class one_zone {
       const double z = ws.z[i];
       // SN Ia numbers: this SSP's grid extended by dt up to 13.8 Gyr (CHEMPY maoz_timedelay)
       {
-        double last = t[len - 1];
-        std::size_t count = len;
-        while (last < t_norm) {
-          last = last + dt;
-          ++count;
-        }
+        std::size_t count = len + dtd_extension(t[len - 1], dt, t_norm);
         if (count > n_dtd) count = n_dtd;  // cannot happen: dtd_len has margin
         const double s = ws.dtd_prefix[count];
         for (std::size_t a = 0; a < len; ++a) {
@@ -354,14 +367,16 @@ class one_zone {
 
       // ---- advance_one_step(k = i + 1) ----
       const std::size_t k = i + 1;
+      // ex[e] = Σ_j sfr_j · fb_j(k − j)[e], summed over j in ascending order for every element
+      // (CHEMPY's order); the j loop is outermost so each feedback row is read contiguously
       element_masses ex{};
-      double fb_total = 0.0;
-      for (std::size_t e = 0; e < n_traced; ++e) {
-        double sum = 0.0;
-        for (std::size_t j = 0; j < k; ++j) sum += sfr[j] * ws.fb[j * n + (k - j)][e];
-        ex[e] = sum;
-        fb_total += sum;
+      for (std::size_t j = 0; j < k; ++j) {
+        const element_masses& r = ws.fb[j * n + (k - j)];
+        const double sj = sfr[j];
+        for (std::size_t e = 0; e < n_traced; ++e) ex[e] += sj * r[e];
       }
+      double fb_total = 0.0;
+      for (std::size_t e = 0; e < n_traced; ++e) fb_total += ex[e];
       auto& m = ws.ism[k];
       auto& c = ws.cor[k];
       for (std::size_t e = 0; e < n_traced; ++e) {
@@ -434,6 +449,29 @@ class one_zone {
     const double span = dtd_.normalisation_end_gyr() / dt;
     return static_cast<std::size_t>(std::ceil(span)) + n + 4;
   }
+  // Number of steps CHEMPY appends to an SSP's time grid for the SN Ia normalisation: the
+  // count m of `last += dt` while last < t_norm, with the sum rounded after every addition.
+  // The exact-arithmetic count ceil((t_norm − last)/dt) is used when last + m·dt clears t_norm
+  // on both sides by more than the rounding the m additions can accumulate (then both counts
+  // agree); otherwise, e.g. when t_norm is a multiple of dt, the additions are replayed. Replaces
+  // a dependent chain of up to 13.8 Gyr / dt additions per SSP.
+  static std::size_t dtd_extension(double last, double dt, double t_norm) noexcept {
+    if (!(last < t_norm)) return 0;
+    const double r = std::ceil((t_norm - last) / dt);
+    if (r >= 1.0 && r < 1e7) {
+      const double m = r;
+      const double margin = 4.0 * (m + 1.0) * (std::fabs(t_norm) + std::fabs(dt)) * 0x1p-52;
+      const bool above = last + m * dt >= t_norm + margin;
+      const bool below = last + (m - 1.0) * dt < t_norm - margin;
+      if (above && below) return static_cast<std::size_t>(m);
+    }
+    std::size_t count = 0;
+    while (last < t_norm) {
+      last = last + dt;
+      ++count;
+    }
+    return count;
+  }
   static double metal_sum(const element_masses& m) noexcept {
     double s = 0.0;
     for (std::size_t e = 0; e < n_traced; ++e) {
@@ -482,6 +520,7 @@ class one_zone {
   Dtd dtd_;
   Sfh sfh_;
   Grid grid_;
+  std::vector<double> log_index_;  ///< ln m, m = 0 … (θ-independent; SN Ia normalisation grid)
 };
 
 }  // namespace chempp::gce

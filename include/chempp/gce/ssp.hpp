@@ -223,10 +223,12 @@ struct ssp_scratch {
   std::vector<double> m_dying;                 ///< dying mass per age step [Msun]
   std::vector<double> tau;                     ///< lifetime table (non-monotonic fits only)
   std::vector<element_masses> part0, part1;    ///< per-metallicity release tables
+  std::vector<std::size_t> m_dying_index;      ///< IMF grid index of each dying mass
   void reserve(std::size_t n) {
     m_dying.resize(n);
     part0.resize(n);
     part1.resize(n);
+    m_dying_index.resize(n);
   }
 };
 
@@ -240,27 +242,51 @@ inline void ssp_feedback(const prepared_yields& py, const mass_grid& grid, const
   const std::size_t len = out.size();
   for (std::size_t a = 0; a < len; ++a) out[a].fill(0.0);
   const auto& rg = py.ranges;
-  auto window = [&](double lo, double hi) { return imf.mass_fraction(grid, lo, hi); };
+  // Every IMF window below is CHEMPY's half-open grid sum over lo <= x_j < hi, i.e.
+  // imf.mass_in(lower_index(lo), lower_index(hi)). lower_index is monotone, so
+  // lower_index(max(x, y)) = max(lower_index(x), lower_index(y)) (and likewise for min): the
+  // grid indices of the dying masses and of the bin edges are found once per call instead of
+  // once per window, with bit-identical window sums.
+  const std::size_t n_idx = std::min(filled, len);
+  if (s.m_dying_index.size() < n_idx) s.m_dying_index.resize(n_idx);  // only for a bare scratch
+  std::size_t* const di = s.m_dying_index.data();
+  for (std::size_t a = 0; a < n_idx; ++a) di[a] = grid.lower_index(m_dying[a]);
+  std::size_t ei[max_masses + 1];  // grid indices of one table's bin edges / AGB support
+  auto edge_indices = [&](const prepared_grid& g) {
+    for (std::size_t b = 0; b < g.edges.size(); ++b) ei[b] = grid.lower_index(g.edges[b]);
+  };
+  // out[a] += part[a]·w for the rows [a0, a1) a table filled (the other rows are zero and would
+  // add exactly nothing); w = 1 for a single table (x·1 = x exactly)
+  auto add_rows = [&](const std::vector<element_masses>& part, std::size_t a0, std::size_t a1,
+                      double w) {
+    for (std::size_t a = a0; a < a1; ++a) {
+      element_masses& o = out[a];
+      const element_masses& pa = part[a];
+      for (std::size_t e = 0; e < n_traced; ++e) o[e] += pa[e] * w;
+    }
+  };
 
   // ---- SN II (CHEMPY sn2_feedback) ----
   {
     const metallicity_choice mc = py.sn2.choose(z);
     const std::size_t nt = mc.two ? 2 : 1;
+    std::size_t rows[2] = {0, 0};  // part[1 .. rows) written; part[0] and later rows are zero
     for (std::size_t si = 0; si < nt; ++si) {
       const prepared_grid& g = py.sn2.grids[si == 0 ? mc.lo : mc.hi];
       auto& part = si == 0 ? s.part0 : s.part1;
-      for (std::size_t a = 0; a < len; ++a) part[a].fill(0.0);
       const std::size_t nb = g.mass.size();
+      edge_indices(g);
       for (std::size_t a = 0; a + 1 < len && a + 1 < filled; ++a) {
         if (m_dying[a] < rg.sn2_min) break;
-        // weights per bin (bins without dying stars add exactly zero and are skipped)
+        // weights per bin (bins without dying stars add exactly zero and are skipped):
+        // IMF mass in [max(edge_{b+1}, m_{a+1}), min(edge_b, m_a)), empty when upper < lower
         double w[max_masses];
         std::size_t nz = 0;
         std::size_t idx[max_masses];
         for (std::size_t b = 0; b < nb; ++b) {
-          const double lower = std::max(g.edges[b + 1], m_dying[a + 1]);
-          const double upper = std::min(g.edges[b], m_dying[a]);
-          const double wb = upper < lower ? 0.0 : window(lower, upper);
+          const std::size_t lower = std::max(ei[b + 1], di[a + 1]);
+          const std::size_t upper = std::min(ei[b], di[a]);
+          const double wb = imf.mass_in(lower, upper);
           if (wb != 0.0) {
             w[nz] = wb;
             idx[nz++] = b;
@@ -278,17 +304,14 @@ inline void ssp_feedback(const prepared_yields& py, const mass_grid& grid, const
         }
         for (std::size_t e = 0; e < n_traced; ++e) acc[e] += unp[e];
         part[a + 1] = acc;
+        rows[si] = a + 2;
       }
     }
-    for (std::size_t a = 0; a < len; ++a) {
-      for (std::size_t e = 0; e < n_traced; ++e) {
-        if (mc.two) {
-          out[a][e] += s.part0[a][e] * mc.w_lo;
-          out[a][e] += s.part1[a][e] * mc.w_hi;
-        } else {
-          out[a][e] += s.part0[a][e];
-        }
-      }
+    if (mc.two) {
+      add_rows(s.part0, 1, rows[0], mc.w_lo);
+      add_rows(s.part1, 1, rows[1], mc.w_hi);
+    } else {
+      add_rows(s.part0, 1, rows[0], 1.0);
     }
   }
 
@@ -296,37 +319,39 @@ inline void ssp_feedback(const prepared_yields& py, const mass_grid& grid, const
   {
     const metallicity_choice mc = py.agb.choose(z);
     const std::size_t nt = mc.two ? 2 : 1;
+    std::size_t rows[2] = {0, 0};  // part[0 .. rows) written; later rows are zero
     for (std::size_t si = 0; si < nt; ++si) {
       const prepared_grid& g = py.agb.grids[si == 0 ? mc.lo : mc.hi];
       auto& part = si == 0 ? s.part0 : s.part1;
-      for (std::size_t a = 0; a < len; ++a) part[a].fill(0.0);
       const auto& support = g.edges;
+      edge_indices(g);
       std::size_t j = 0;
-      double last_item = 0.0;
+      std::size_t last_item = grid.lower_index(0.0);  // grid index of CHEMPY's initial 0.0
       for (std::size_t a = 0; a < len && a < filled; ++a) {
         const double item = m_dying[a];
         if (item < rg.agb_min) break;
-        // pieces: [gaps[t+1], gaps[t]) with yields of mass index mass_index[t] (-1: none)
-        double gaps[max_masses + 3];
+        // pieces: IMF grid indices [gaps[t+1], gaps[t]) with yields of mass index
+        // mass_index[t] (-1: none); the masses are support[j] and the dying masses
+        std::size_t gaps[max_masses + 3];
         std::ptrdiff_t mass_index[max_masses + 3];
         std::size_t np = 0;
         gaps[0] = last_item;
         while (support[j] > item) {
-          gaps[np + 1] = support[j];
+          gaps[np + 1] = ei[j];
           mass_index[np] = static_cast<std::ptrdiff_t>(j) - 1;
           ++np;
           ++j;
         }
         mass_index[np] = static_cast<std::ptrdiff_t>(j) - 1;
-        last_item = item;
-        gaps[np + 1] = item;
+        last_item = di[a];
+        gaps[np + 1] = di[a];
         ++np;
         double w[max_masses + 2];
         std::size_t idx[max_masses + 2];
         std::size_t nz = 0;
         for (std::size_t t = 0; t < np; ++t) {
           if (mass_index[t] < 0) continue;  // above the AGB range: weight 0
-          const double wt = window(gaps[t + 1], gaps[t]);
+          const double wt = imf.mass_in(gaps[t + 1], gaps[t]);
           if (wt != 0.0) {
             w[nz] = wt;
             idx[nz++] = static_cast<std::size_t>(mass_index[t]);
@@ -342,17 +367,14 @@ inline void ssp_feedback(const prepared_yields& py, const mass_grid& grid, const
           for (std::size_t e = 0; e < n_traced; ++e) acc[e] += uw * f[e];
         }
         part[a] = acc;
+        rows[si] = a + 1;
       }
     }
-    for (std::size_t a = 0; a < len; ++a) {
-      for (std::size_t e = 0; e < n_traced; ++e) {
-        if (mc.two) {
-          out[a][e] += s.part0[a][e] * mc.w_lo;
-          out[a][e] += s.part1[a][e] * mc.w_hi;
-        } else {
-          out[a][e] += s.part0[a][e];
-        }
-      }
+    if (mc.two) {
+      add_rows(s.part0, 0, rows[0], mc.w_lo);
+      add_rows(s.part1, 0, rows[1], mc.w_hi);
+    } else {
+      add_rows(s.part0, 0, rows[0], 1.0);
     }
   }
 
@@ -362,16 +384,24 @@ inline void ssp_feedback(const prepared_yields& py, const mass_grid& grid, const
     const double m_wd = rg.sn1a_progenitor_mass * rg.sn1a_remnant_fraction;
     const double h_loss = 1.0 - (m_wd / m_ej);
     const metallicity_choice mc = py.sn1a.choose(z);
+    // local copies: the compiler cannot prove that `out` does not alias the tables
+    const element_masses y_lo = py.sn1a.grids[mc.lo].yield[0];
+    const element_masses y_hi = mc.two ? py.sn1a.grids[mc.hi].yield[0] : element_masses{};
+    const std::array<bool, n_traced> tab = py.sn1a.tabulated;
+    const double w_lo = mc.w_lo, w_hi = mc.w_hi;
     for (std::size_t a = 0; a < len; ++a) {
       const double mass = sn1a_numbers[a] * m_ej;
-      out[a][traced::H] -= mass * h_loss;
-      for (std::size_t e = 0; e < n_traced; ++e) {
-        if (!py.sn1a.tabulated[e]) continue;
-        if (mc.two) {
-          out[a][e] += (mass * py.sn1a.grids[mc.lo].yield[0][e]) * mc.w_lo;
-          out[a][e] += (mass * py.sn1a.grids[mc.hi].yield[0][e]) * mc.w_hi;
-        } else {
-          out[a][e] += mass * py.sn1a.grids[mc.lo].yield[0][e];
+      element_masses& o = out[a];
+      o[traced::H] -= mass * h_loss;
+      if (mc.two) {
+        for (std::size_t e = 0; e < n_traced; ++e) {
+          if (!tab[e]) continue;
+          o[e] += (mass * y_lo[e]) * w_lo;
+          o[e] += (mass * y_hi[e]) * w_hi;
+        }
+      } else {
+        for (std::size_t e = 0; e < n_traced; ++e) {
+          if (tab[e]) o[e] += mass * y_lo[e];
         }
       }
     }

@@ -29,6 +29,29 @@ struct test_result {
   double p_value = 1.0;    ///< probability of a statistic at least this large under H0
 };
 
+namespace detail {
+/// Q(a, x) from its continued fraction (modified Lentz), for x ≥ a + 1 (Numerical Recipes §6.2).
+[[nodiscard]] inline double gamma_q_continued_fraction(double a, double x) {
+  const double log_pref = -x + a * std::log(x) - std::lgamma(a);
+  constexpr double eps = 1e-16;
+  constexpr double tiny = std::numeric_limits<double>::min() / eps;
+  double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
+  for (int i = 1; i < 100000; ++i) {
+    const double an = -i * (i - a);
+    b += 2.0;
+    d = an * d + b;
+    if (std::abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (std::abs(c) < tiny) c = tiny;
+    d = 1.0 / d;
+    const double del = d * c;
+    h *= del;
+    if (std::abs(del - 1.0) < eps) break;
+  }
+  return std::exp(log_pref) * h;
+}
+}  // namespace detail
+
 /// Regularised lower incomplete gamma P(a, x) = γ(a, x)/Γ(a), a > 0, x ≥ 0.
 /// \throws invalid_argument on a ≤ 0 or x < 0 / NaN.
 [[nodiscard]] inline double gamma_p(double a, double x) {
@@ -47,21 +70,7 @@ struct test_result {
     }
     return std::min(1.0, sum * std::exp(log_pref));
   }
-  constexpr double tiny = std::numeric_limits<double>::min() / eps;
-  double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
-  for (int i = 1; i < 100000; ++i) {
-    const double an = -i * (i - a);
-    b += 2.0;
-    d = an * d + b;
-    if (std::abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (std::abs(c) < tiny) c = tiny;
-    d = 1.0 / d;
-    const double del = d * c;
-    h *= del;
-    if (std::abs(del - 1.0) < eps) break;
-  }
-  return std::max(0.0, 1.0 - std::exp(log_pref) * h);
+  return std::max(0.0, 1.0 - detail::gamma_q_continued_fraction(a, x));
 }
 
 /// Regularised upper incomplete gamma Q(a, x) = 1 − P(a, x), accurate in the far tail.
@@ -69,24 +78,7 @@ struct test_result {
   check_positive("gamma_q", "a", a);
   check_nonnegative("gamma_q", "x", x);
   if (x < a + 1.0) return 1.0 - gamma_p(a, x);
-  // Continued fraction directly for Q (no cancellation).
-  const double log_pref = -x + a * std::log(x) - std::lgamma(a);
-  constexpr double eps = 1e-16;
-  constexpr double tiny = std::numeric_limits<double>::min() / eps;
-  double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
-  for (int i = 1; i < 100000; ++i) {
-    const double an = -i * (i - a);
-    b += 2.0;
-    d = an * d + b;
-    if (std::abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (std::abs(c) < tiny) c = tiny;
-    d = 1.0 / d;
-    const double del = d * c;
-    h *= del;
-    if (std::abs(del - 1.0) < eps) break;
-  }
-  return std::exp(log_pref) * h;
+  return detail::gamma_q_continued_fraction(a, x);  // directly for Q: no cancellation
 }
 
 /// χ² survival function P(X ≥ x) for k degrees of freedom.

@@ -31,6 +31,7 @@
 #include "chempp/core/compat_xsimd.hpp"
 #include "chempp/core/error.hpp"
 #include "chempp/core/compat_eigen.hpp"
+#include "chempp/core/parallel.hpp"
 #include "chempp/flow/detail/simd_math.hpp"
 #include "chempp/flow/maf.hpp"
 
@@ -377,32 +378,16 @@ void sample_many(const Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& xs, 
   if (out.rows() != xs.rows() * n_per_x || out.cols() != flow.features())
     throw invalid_argument(std::string(fn) + ": out must be (xs.rows() * n_per_x) × D");
   threads = std::max(1u, threads);
-  auto work = [&](unsigned id) {
+  auto work = [&](std::size_t id) {
     maf_sampler<Flow, Arch, T> sampler(flow);
     Eigen::VectorXd x(flow.context_size());
-    for (Eigen::Index m = id; m < xs.rows(); m += threads) {
+    for (auto m = static_cast<Eigen::Index>(id); m < xs.rows(); m += threads) {
       x = xs.row(m).transpose();
       std::mt19937_64 rng(seed ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(m + 1)));
       sampler.sample(x, rng, out.middleRows(m * n_per_x, n_per_x), support);
     }
   };
-  if (threads == 1) {
-    work(0);
-    return;
-  }
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(threads);
-  for (unsigned id = 0; id < threads; ++id)
-    pool.emplace_back([&, id] {
-      try {
-        work(id);
-      } catch (...) {
-        errors[id] = std::current_exception();
-      }
-    });
-  for (auto& th : pool) th.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  chempp::detail::run_workers(threads, work);
 }
 
 /// log q(θ_n | x_n) for all rows (θ: N × D; x: N × C or 1 × C) into `out` (N) with the
@@ -417,29 +402,14 @@ void log_prob_parallel(const Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>
     chempp::detail::throw_argument("chempp::flow::log_prob_parallel", "x.rows()", "must equal theta.rows() (or 1)", double(x.rows()));
   if (out.size() != n)
     chempp::detail::throw_argument("chempp::flow::log_prob_parallel", "out.size()", "must equal theta.rows()", double(out.size()));
-  auto work = [&](unsigned id) {
+  auto work = [&](std::size_t id) {
     maf_sampler<Flow, Arch, T> k(flow);
-    const Eigen::Index lo = n * id / threads, hi = n * (id + 1) / threads;
+    const auto i = static_cast<Eigen::Index>(id);
+    const Eigen::Index lo = n * i / threads, hi = n * (i + 1) / threads;
     if (hi <= lo) return;
     k.log_prob(theta.middleRows(lo, hi - lo), shared ? x : x.middleRows(lo, hi - lo), out.segment(lo, hi - lo));
   };
-  if (threads == 1) {
-    work(0);
-    return;
-  }
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(threads);
-  for (unsigned id = 0; id < threads; ++id)
-    pool.emplace_back([&, id] {
-      try {
-        work(id);
-      } catch (...) {
-        errors[id] = std::current_exception();
-      }
-    });
-  for (auto& th : pool) th.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  chempp::detail::run_workers(threads, work);
 }
 
 }  // namespace chempp::flow

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "chempp/core/parallel.hpp"
 #include "chempp/gce/one_zone.hpp"
 
 namespace chempp::gce {
@@ -60,38 +61,18 @@ std::vector<chempy_result> simulate_batch(const Model& model,
   std::vector<chempy_result> out(theta.size());
   if (threads == 0) threads = 1;
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, theta.size())));
-  auto work = [&](std::size_t begin, std::size_t end) {
-    one_zone_workspace ws = model.make_workspace();
-    for (std::size_t i = begin; i < end; ++i) out[i] = model(theta[i], ws);
-  };
-  if (threads == 1) {
-    work(0, theta.size());
-    return out;
-  }
-  // interleaved chunks balance cheap (failing) and expensive runs
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(threads);
+  // interleaved chunks balance cheap (failing) and expensive runs; one workspace per thread
   const std::size_t chunk = 64;
   std::atomic<std::size_t> next{0};
-  for (unsigned w = 0; w < threads; ++w) {
-    pool.emplace_back([&, w] {
-      try {
-        one_zone_workspace ws = model.make_workspace();
-        for (;;) {
-          const std::size_t b = next.fetch_add(chunk);
-          if (b >= theta.size()) break;
-          const std::size_t e = std::min(theta.size(), b + chunk);
-          for (std::size_t i = b; i < e; ++i) out[i] = model(theta[i], ws);
-        }
-      } catch (...) {
-        errors[w] = std::current_exception();
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  chempp::detail::run_workers(threads, [&](std::size_t) {
+    one_zone_workspace ws = model.make_workspace();
+    for (;;) {
+      const std::size_t begin = next.fetch_add(chunk);
+      if (begin >= theta.size()) break;
+      const std::size_t end = std::min(theta.size(), begin + chunk);
+      for (std::size_t i = begin; i < end; ++i) out[i] = model(theta[i], ws);
+    }
+  });
   return out;
 }
 

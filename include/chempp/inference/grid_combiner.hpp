@@ -19,6 +19,7 @@
 /// defaults on smooth unimodal posteriors.
 
 #include "chempp/core/compat_eigen.hpp"
+#include "chempp/core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -160,26 +161,13 @@ requires std::invocable<const LogPrior&, const Eigen::Vector2d&>
       }
     } else {
       std::vector<Eigen::VectorXd> partial(nt, Eigen::VectorXd::Zero(n * n));
-      std::vector<std::exception_ptr> errors(nt);
-      {
-        std::vector<std::jthread> pool;
-        for (std::size_t t = 0; t < nt; ++t) {
-          pool.emplace_back([&, t] {
-            try {
-              Eigen::VectorXd b(n * n);
-              for (std::size_t s = t; s < n_stars; s += nt) {
-                detail::eval_star(log_q, s, pts, b);
-                partial[t] += b;
-              }
-            } catch (...) {
-              errors[t] = std::current_exception();
-            }
-          });
+      chempp::detail::run_workers(nt, [&](std::size_t t) {
+        Eigen::VectorXd b(n * n);
+        for (std::size_t s = t; s < n_stars; s += nt) {
+          detail::eval_star(log_q, s, pts, b);
+          partial[t] += b;
         }
-      }
-      for (auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-      }
+      });
       for (const auto& p : partial) total += p;
     }
     res.evaluations += n_stars * static_cast<std::size_t>(n * n);

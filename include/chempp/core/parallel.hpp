@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// The one thread-pool idiom chempp uses: run `work(id)` for id = 0 … workers−1, each on its own
+/// std::thread (in the calling thread when there is one worker), join them all, then rethrow the
+/// exception of the lowest-numbered worker that failed. No global pool, no state kept.
+
+#include <cstddef>
+#include <exception>
+#include <thread>
+#include <vector>
+
+namespace chempp::detail {
+
+/// Runs `work(id)` on `workers` threads (0 is treated as 1) and rethrows the first failure.
+template <class Work>
+void run_workers(std::size_t workers, Work&& work) {
+  if (workers <= 1) {
+    work(std::size_t{0});
+    return;
+  }
+  std::vector<std::exception_ptr> errors(workers);
+  {
+    std::vector<std::jthread> pool;
+    pool.reserve(workers);
+    for (std::size_t id = 0; id < workers; ++id) {
+      pool.emplace_back([&work, &errors, id] {
+        try {
+          work(id);
+        } catch (...) {
+          errors[id] = std::current_exception();
+        }
+      });
+    }
+  }  // jthreads join here
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+}  // namespace chempp::detail

@@ -8,4 +8,7 @@
 #include "chempp/inference/gaussian_fit.hpp"
 #include "chempp/inference/grid_combiner.hpp"
 #include "chempp/inference/noise_model.hpp"
+#include "chempp/inference/population.hpp"
+#include "chempp/inference/simulator.hpp"
+#include "chempp/inference/star_likelihood.hpp"
 #include "chempp/inference/prior.hpp"

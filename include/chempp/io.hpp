@@ -2,4 +2,5 @@
 #pragma once
 /// \file
 /// Umbrella header of the io module.
+#include "chempp/io/catalog.hpp"
 #include "chempp/io/npz.hpp"

@@ -1,0 +1,792 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// Population inference that stays calibrated as stars are added: the posterior of the global
+/// parameters Λ = (α_IMF, log10 N_Ia) of a galaxy from N stars, computed from the likelihood,
+/// with a neural posterior used only as an importance-sampling proposal.
+///
+/// For a catalog X = {x_i, σ_i, m_i} (values, uncertainties, measured masks):
+///
+///   log p(Λ | X) = log p(Λ) + Σ_i log p(x_i | Λ) − log p(X),
+///   p(x_i | Λ)   = ∫ N(x_{i,m}; f_m(Λ, θ), diag(σ_{i,m}²) + C_model) p(θ) dθ,
+///
+/// θ = the star's own parameters (log10 SFE, log10 SFR_peak, x_out, T). Each integral is an
+/// importance-sampling estimate (Owen 2013, *Monte Carlo theory, methods and examples*, ch. 9)
+/// in an unbounded parametrisation u (uniform priors through a logit), with
+/// * proposal: a defensive mixture (Hesterberg 1995, Technometrics 37:185) of a multivariate-t
+///   centred on the star's conditional q(u | Λ, x_i) — the conditional of a Gaussian fitted to
+///   the flow's joint posterior samples — and the prior itself, in fixed proportions (the
+///   balance heuristic of Veach & Guibas 1995), so a poor proposal costs variance, never bias;
+/// * common random numbers: the same base draws for every Λ, so log p̂(x_i | Λ) is smooth in Λ;
+/// * a second-order correction of the log's bias, E[log Ẑ] ≈ log Z − Var(Ẑ)/(2Z²) (delta
+///   method), estimated from the weights; its size is reported.
+/// The posterior of Λ lives on an adaptive affine grid aligned with its principal axes: started
+/// from the corrected Gaussian product of the proposals' Λ marginals, re-centred until its
+/// moments are stable and its border carries no mass. From the grid: mean, covariance, the log
+/// evidence log p(X), HPD credible levels, the log density anywhere (bicubic), and draws.
+/// Theory and measurements: docs/inference.md, "Population inference".
+
+#include "chempp/core/compat_eigen.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <numbers>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chempp/core/error.hpp"
+#include "chempp/core/parallel.hpp"
+#include "chempp/inference/gaussian_combiner.hpp"
+#include "chempp/inference/gaussian_fit.hpp"
+#include "chempp/inference/prior.hpp"
+#include "chempp/inference/simulator.hpp"
+#include "chempp/inference/star_likelihood.hpp"
+
+namespace chempp::inference {
+
+// ---- unbounded parametrisation of a product prior ---------------------------------------------
+
+/// Maps the parameters of a `product_prior` to R^d: Normal coordinates unchanged, a
+/// Uniform[a, b] coordinate through u = logit((θ − a)/(b − a)). The prior density of u is the
+/// prior density of θ times the Jacobian |dθ/du| (a logistic density for a uniform factor).
+class unbounded_map {
+ public:
+  unbounded_map() = default;
+  explicit unbounded_map(product_prior prior) : prior_(std::move(prior)) {}
+
+  [[nodiscard]] std::size_t dim() const noexcept { return prior_ ? prior_->dim() : 0; }
+  [[nodiscard]] const product_prior& prior() const { return *prior_; }
+
+  /// θ_j → u_j. A uniform coordinate on (or beyond) its bounds is moved inside by `edge`
+  /// of the interval so that the logit stays finite.
+  [[nodiscard]] double to_u(std::size_t j, double theta, double edge = 1e-9) const {
+    const auto& f = prior_->factors()[j];
+    if (f.family == prior_factor::kind::normal) return theta;
+    double s = (theta - f.a) / (f.b - f.a);
+    s = std::clamp(s, edge, 1.0 - edge);
+    return std::log(s) - std::log1p(-s);
+  }
+  /// u_j → θ_j.
+  [[nodiscard]] double to_theta(std::size_t j, double u) const noexcept {
+    const auto& f = prior_->factors()[j];
+    if (f.family == prior_factor::kind::normal) return u;
+    return f.a + (f.b - f.a) / (1.0 + std::exp(-u));
+  }
+  /// log prior density of the d-vector u (Jacobian included).
+  [[nodiscard]] double log_density_u(const double* u) const noexcept {
+    double lp = 0.0;
+    const auto& fs = prior_->factors();
+    for (std::size_t j = 0; j < fs.size(); ++j) {
+      const auto& f = fs[j];
+      if (f.family == prior_factor::kind::normal) {
+        const double z = (u[j] - f.a) / f.b;
+        lp += -0.5 * z * z - std::log(f.b) - 0.5 * std::log(2.0 * std::numbers::pi);
+      } else {  // logistic density: s (1 − s) with s = sigmoid(u)
+        const double a = std::abs(u[j]);
+        lp += -a - 2.0 * std::log1p(std::exp(-a));
+      }
+    }
+    return lp;
+  }
+  /// One prior draw in u.
+  template <class Rng>
+  void sample_u(Rng& rng, double* u) const {
+    const auto& fs = prior_->factors();
+    for (std::size_t j = 0; j < fs.size(); ++j) {
+      if (fs[j].family == prior_factor::kind::normal) {
+        std::normal_distribution<double> d(fs[j].a, fs[j].b);
+        u[j] = d(rng);
+      } else {
+        std::uniform_real_distribution<double> d(0.0, 1.0);
+        double s = d(rng);
+        while (s <= 0.0) s = d(rng);
+        u[j] = std::log(s) - std::log1p(-s);
+      }
+    }
+  }
+
+ private:
+  std::optional<product_prior> prior_;
+};
+
+// ---- per-star proposals -----------------------------------------------------------------------
+
+/// A star's proposal: a Gaussian over (Λ, u) (global parameters first, then the star's local
+/// parameters in the unbounded map), usually fitted to the flow's posterior samples.
+struct star_proposal {
+  Eigen::VectorXd mean;  ///< (n_global + n_local)
+  Eigen::MatrixXd cov;   ///< (n_global + n_local)²
+};
+
+/// Fits a `star_proposal` to posterior samples θ (n × (n_global + n_local), physical units),
+/// mapping the local columns through `local` first. A small ridge (1e-9 of each variance)
+/// keeps the covariance positive definite. \throws invalid_argument on fewer than
+/// n_global + n_local + 2 rows or non-finite samples.
+[[nodiscard]] inline star_proposal fit_star_proposal(const Eigen::Ref<const Eigen::MatrixXd>& theta,
+                                                     std::size_t n_global, const unbounded_map& local) {
+  const auto d = static_cast<Eigen::Index>(n_global + local.dim());
+  if (theta.cols() != d)
+    chempp::detail::throw_argument("fit_star_proposal", "theta.cols()", "must equal n_global + n_local",
+                                   static_cast<double>(theta.cols()));
+  if (theta.rows() < d + 2)
+    chempp::detail::throw_argument("fit_star_proposal", "theta.rows()", "is too small for a covariance",
+                                   static_cast<double>(theta.rows()));
+  Eigen::MatrixXd v = theta;
+  for (Eigen::Index r = 0; r < v.rows(); ++r)
+    for (std::size_t j = 0; j < local.dim(); ++j) {
+      const auto c = static_cast<Eigen::Index>(n_global + j);
+      v(r, c) = local.to_u(j, v(r, c));
+    }
+  const gaussian g = fit_gaussian(v);
+  star_proposal p{g.mean, g.cov};
+  for (Eigen::Index j = 0; j < d; ++j) p.cov(j, j) *= 1.0 + 1e-9;
+  p.cov.diagonal().array() += 1e-12;
+  return p;
+}
+
+// ---- options and results ----------------------------------------------------------------------
+
+/// Settings of the population engine (defaults: the values `population_coverage` measures).
+struct population_options {
+  std::size_t samples_per_star = 256;     ///< importance samples per star and Λ node (final grids)
+  std::size_t coarse_samples_per_star = 64;  ///< … on the first, locating grid
+  double defensive_fraction = 0.1;        ///< share of the samples drawn from the prior
+  double proposal_scale = 1.3;            ///< proposal σ = this × the conditional σ
+  double student_dof = 5.0;               ///< degrees of freedom of the t proposal (∞: Gaussian)
+  std::size_t grid_points = 17;           ///< nodes per axis of a final grid
+  std::size_t coarse_grid_points = 11;    ///< nodes per axis of the first grid
+  double grid_half_width = 5.0;           ///< final grid half-width in posterior σ
+  double coarse_half_width = 6.0;         ///< first grid half-width in (initial) σ
+  std::size_t max_refinements = 6;        ///< final grids at most
+  double stable_shift = 0.15;             ///< mean shift (in σ) accepted as stable
+  double stable_scale = 0.1;              ///< relative σ change accepted as stable
+  double border_log_drop = 10.0;          ///< border log density must be this far below the peak
+  bool bias_correction = true;            ///< add Var(Ẑ)/(2Ẑ²) to each log Ẑ
+  std::size_t adapt_iterations = 2;       ///< proposal adaptations before each final grid (0: none)
+  std::size_t pilot_samples = 512;        ///< fresh draws per star and adaptation
+  std::size_t fine_factor = 4;            ///< bicubic refinement of the final grid (HPD, draws)
+  unsigned threads = 1;                   ///< worker threads (stars are split among them)
+  std::uint64_t seed = 1;                 ///< base draws (common random numbers)
+  /// Optional progress callback, called after every grid; nothing is printed by the library.
+  std::function<void(const struct grid_report&)> on_grid;
+};
+
+/// What one evaluated grid found (passed to `population_options::on_grid`).
+struct grid_report {
+  std::size_t index = 0;             ///< 1 for the first grid
+  std::size_t nodes = 0;             ///< Λ nodes evaluated
+  std::size_t samples_per_star = 0;  ///< importance samples per star and node
+  Eigen::Vector2d mean = Eigen::Vector2d::Zero();    ///< grid posterior mean
+  Eigen::Matrix2d cov = Eigen::Matrix2d::Zero();     ///< grid posterior covariance
+  double border_log_drop = 0.0;      ///< peak minus border log density
+  double log_evidence = 0.0;         ///< the grid's log evidence
+};
+
+/// Per-star importance-sampling diagnostics at the posterior mean.
+struct star_diagnostics {
+  double log_likelihood = 0.0;  ///< log p̂(x_i | Λ̂)
+  double ess = 0.0;             ///< effective sample size (Σw)²/Σw²
+  double bias_correction = 0.0; ///< the added Var(Ẑ)/(2Ẑ²)
+};
+
+/// The population posterior of Λ on its final grid.
+class population_posterior {
+ public:
+  population_posterior() = default;
+
+  Eigen::Vector2d mean = Eigen::Vector2d::Zero();   ///< posterior mean
+  Eigen::Matrix2d cov = Eigen::Matrix2d::Identity(); ///< posterior covariance
+  double log_evidence = 0.0;                         ///< log p(X) (natural log)
+  std::size_t n_stars = 0;                           ///< stars combined
+  std::size_t grids = 0;                             ///< grids evaluated (incl. the first)
+  std::size_t simulations = 0;                       ///< simulator calls in total
+  std::vector<star_diagnostics> stars;               ///< per-star diagnostics at Λ̂
+  double total_bias_correction = 0.0;                ///< Σ_i of the corrections at Λ̂
+  double bias_correction_gradient = 0.0;             ///< |∇Λ Σ corrections| · σ across the grid (stability)
+
+  // the grid: Λ = origin + axes · z, z_k on [−h, h]
+  Eigen::Vector2d origin = Eigen::Vector2d::Zero();
+  Eigen::Matrix2d axes = Eigen::Matrix2d::Identity();
+  double half_width = 5.0;
+  Eigen::MatrixXd log_density_grid;  ///< normalised log posterior density at the nodes (per Λ-volume)
+
+  /// Posterior as a `gaussian` (mean, covariance).
+  [[nodiscard]] gaussian moments() const { return gaussian{mean, cov}; }
+
+  /// Normalised log posterior density at Λ (bicubic interpolation of the grid; −inf outside).
+  [[nodiscard]] double log_density(const Eigen::Vector2d& lambda) const {
+    const Eigen::Vector2d z = axes.triangularView<Eigen::Lower>().solve(lambda - origin);
+    return interpolate(z);
+  }
+
+  /// HPD level of Λ: the posterior mass of {Λ' : p(Λ') > p(Λ)}. Λ lies in the 100·q % HPD
+  /// region iff hpd_level(Λ) ≤ q. Outside the grid: 1.
+  [[nodiscard]] double hpd_level(const Eigen::Vector2d& lambda) const {
+    const double lp = log_density(lambda);
+    if (!std::isfinite(lp)) return 1.0;
+    double above = 0.0;
+    for (Eigen::Index i = 0; i < fine_.size(); ++i)
+      if (fine_(i) > lp) above += fine_mass_(i);
+    return above;
+  }
+
+  /// `n` draws of Λ (rows), from the bicubic fine grid (cell by mass, uniform within the cell).
+  template <class Rng>
+  [[nodiscard]] Eigen::MatrixXd sample(std::size_t n, Rng& rng) const {
+    std::vector<double> cdf(static_cast<std::size_t>(fine_mass_.size()));
+    double c = 0.0;
+    for (Eigen::Index i = 0; i < fine_mass_.size(); ++i) cdf[static_cast<std::size_t>(i)] = (c += fine_mass_(i));
+    std::uniform_real_distribution<double> u01(0.0, 1.0);
+    const auto nf = fine_rows_;
+    const double step = 2.0 * half_width / static_cast<double>(nf - 1);
+    Eigen::MatrixXd out(static_cast<Eigen::Index>(n), 2);
+    for (Eigen::Index r = 0; r < out.rows(); ++r) {
+      const double t = u01(rng) * c;
+      const auto k = static_cast<Eigen::Index>(std::lower_bound(cdf.begin(), cdf.end(), t) - cdf.begin());
+      const Eigen::Index a = std::min(k, fine_mass_.size() - 1) % nf, b = std::min(k, fine_mass_.size() - 1) / nf;
+      const Eigen::Vector2d z(-half_width + (static_cast<double>(a) + u01(rng) - 0.5) * step,
+                              -half_width + (static_cast<double>(b) + u01(rng) - 0.5) * step);
+      out.row(r) = (origin + axes * z).transpose();
+    }
+    return out;
+  }
+
+  /// Builds the fine grid from `log_density_grid` (called by the engine).
+  void finalise(std::size_t fine_factor) {
+    const Eigen::Index n = log_density_grid.rows();
+    const Eigen::Index nf = (n - 1) * static_cast<Eigen::Index>(std::max<std::size_t>(1, fine_factor)) + 1;
+    Eigen::MatrixXd f(nf, nf);
+    const double step = 2.0 * half_width / static_cast<double>(nf - 1);
+    for (Eigen::Index b = 0; b < nf; ++b)
+      for (Eigen::Index a = 0; a < nf; ++a)
+        f(a, b) = interpolate(Eigen::Vector2d(-half_width + static_cast<double>(a) * step,
+                                              -half_width + static_cast<double>(b) * step));
+    fine_ = Eigen::Map<const Eigen::VectorXd>(f.data(), nf * nf);
+    const double mx = fine_.maxCoeff();
+    fine_mass_ = (fine_.array() - mx).exp().matrix();
+    fine_mass_ /= fine_mass_.sum();
+    fine_rows_ = nf;
+  }
+
+ private:
+  // Catmull-Rom bicubic interpolation of the node values at grid coordinates z.
+  [[nodiscard]] double interpolate(const Eigen::Vector2d& z) const {
+    const Eigen::Index n = log_density_grid.rows();
+    if (n < 2) return -INFINITY;
+    const double step = 2.0 * half_width / static_cast<double>(n - 1);
+    const double fa = (z(0) + half_width) / step, fb = (z(1) + half_width) / step;
+    if (!(fa >= 0.0 && fb >= 0.0 && fa <= static_cast<double>(n - 1) && fb <= static_cast<double>(n - 1)))
+      return -INFINITY;
+    const auto ia = std::min<Eigen::Index>(static_cast<Eigen::Index>(fa), n - 2);
+    const auto ib = std::min<Eigen::Index>(static_cast<Eigen::Index>(fb), n - 2);
+    const double ta = fa - static_cast<double>(ia), tb = fb - static_cast<double>(ib);
+    auto at = [&](Eigen::Index a, Eigen::Index b) {
+      // linear extrapolation beyond the border keeps the stencil defined
+      auto clampv = [&](Eigen::Index i, Eigen::Index j) { return log_density_grid(i, j); };
+      const Eigen::Index ca = std::clamp<Eigen::Index>(a, 0, n - 1), cb = std::clamp<Eigen::Index>(b, 0, n - 1);
+      double v = clampv(ca, cb);
+      if (a != ca) v = 2.0 * v - clampv(a < 0 ? 1 : n - 2, cb);
+      if (b != cb) v = 2.0 * v - clampv(ca, b < 0 ? 1 : n - 2);
+      return v;
+    };
+    auto cr = [](double p0, double p1, double p2, double p3, double t) {
+      return p1 + 0.5 * t * (p2 - p0 + t * (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3 + t * (3.0 * (p1 - p2) + p3 - p0)));
+    };
+    double col[4];
+    for (int k = 0; k < 4; ++k) {
+      const Eigen::Index b = ib - 1 + k;
+      col[k] = cr(at(ia - 1, b), at(ia, b), at(ia + 1, b), at(ia + 2, b), ta);
+    }
+    return cr(col[0], col[1], col[2], col[3], tb);
+  }
+
+  Eigen::VectorXd fine_, fine_mass_;
+  Eigen::Index fine_rows_ = 0;
+};
+
+// ---- the engine -------------------------------------------------------------------------------
+
+/// Optional restriction of the local prior to where the simulator has a solution: `valid(θ)`
+/// on the full parameter vector, and `log_fraction(Λ)` = log of the prior mass of valid θ at
+/// Λ (the normalisation of the restricted prior). Defaults: everything valid.
+struct validity_policy {
+  std::function<bool(const double* theta)> valid;          ///< empty: all valid
+  std::function<double(const Eigen::Vector2d&)> log_fraction;  ///< empty: 0
+};
+
+/// The population engine: likelihood-based combination of N stars for the 2 global
+/// parameters, with simulator policy `Sim` (emulator or GCE model).
+template <Simulator Sim>
+class population_engine {
+ public:
+  /// \param sim        the forward model f(Λ, θ_local) (parameters: the 2 global, then local)
+  /// \param global     prior of Λ (2 factors)
+  /// \param local      prior of the star's local parameters (uniform factors get a logit)
+  /// \param model_cov  simulator error covariance [dex²] added to every star's (K × K or empty)
+  /// \throws invalid_argument if the prior sizes do not add up to the simulator's parameters.
+  population_engine(const Sim& sim, product_prior global, product_prior local, Eigen::MatrixXd model_cov = {},
+                    validity_policy validity = {})
+      : sim_(&sim), global_(std::move(global)), local_(std::move(local)), model_cov_(std::move(model_cov)),
+        validity_(std::move(validity)) {
+    if (global_.dim() != 2) throw invalid_argument("population_engine: the global prior must have 2 parameters");
+    if (global_.dim() + local_.dim() != sim.n_parameters())
+      throw invalid_argument("population_engine: global + local prior dimensions (" +
+                             std::to_string(global_.dim() + local_.dim()) + ") differ from the simulator's (" +
+                             std::to_string(sim.n_parameters()) + ")");
+    if (model_cov_.size() != 0 &&
+        (model_cov_.rows() != static_cast<Eigen::Index>(sim.n_observables()) || model_cov_.cols() != model_cov_.rows()))
+      throw invalid_argument("population_engine: model_cov must be K x K");
+  }
+
+  [[nodiscard]] const unbounded_map& local_map() const noexcept { return local_; }
+  [[nodiscard]] const product_prior& global_prior() const noexcept { return global_; }
+
+  /// The population posterior of Λ from `stars` with one proposal per star.
+  /// \throws invalid_argument on mismatched sizes or bad star data (naming the star).
+  [[nodiscard]] population_posterior infer(std::span<const star_data> stars, std::span<const star_proposal> proposals,
+                                           const population_options& opt = {}) const {
+    const char* fn = "population_engine::infer";
+    if (stars.empty()) throw invalid_argument(std::string(fn) + ": no stars given");
+    if (proposals.size() != stars.size())
+      throw invalid_argument(std::string(fn) + ": need one proposal per star");
+    check_options(opt);
+    const std::size_t n = stars.size();
+    std::vector<star_state> st(n);  // proposals adapt between grids
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        st[i] = prepare(stars[i], proposals[i], opt, i);
+      } catch (const invalid_argument& e) {
+        throw invalid_argument(std::string(fn) + ": star " + std::to_string(i) + ": " + e.what());
+      }
+    }
+    // initial moments: corrected Gaussian product of the proposals' Λ marginals
+    gaussian start{global_.mean(), global_.covariance()};
+    {
+      std::vector<gaussian> marg;
+      marg.reserve(n);
+      for (const auto& p : proposals) marg.push_back({p.mean.head(2), p.cov.topLeftCorner(2, 2)});
+      try {
+        gaussian g = corrected_gaussian_product{}.combine(marg, start);
+        if (g.mean.allFinite() && positive_definite(g.cov)) start = g;
+      } catch (const invalid_argument&) {
+        // keep the prior as the starting point
+      }
+    }
+    population_posterior post;
+    post.n_stars = n;
+    Eigen::Vector2d m = start.mean;
+    Eigen::Matrix2d c = start.cov;
+    grid_eval ev = evaluate(st, m, c, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
+    bool prev_good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
+    for (std::size_t pass = 0; pass < opt.max_refinements; ++pass) {
+      const grid_eval prev = ev;
+      // The next grid: around the moments when the last grid contained and resolved the
+      // posterior; 1.5× wider when its border carried mass (truncated moments); 3× narrower
+      // when the posterior fell between its nodes (σ below 0.6 node spacings; the node sums of a Gaussian are exact to ~exp(−2π²σ²/h²)).
+      const Eigen::Matrix2d extent = prev.axes * prev.axes.transpose() *
+                                     (prev.half_width * prev.half_width / (opt.grid_half_width * opt.grid_half_width));
+      const bool contained = prev.border_drop >= opt.border_log_drop;
+      const bool resolved = prev.min_sd_in_steps >= 0.6;
+      Eigen::Matrix2d c_next = prev.cov;
+      if (!contained) c_next = 2.25 * extent;
+      else if (!resolved) c_next = extent / 9.0;
+      adapt_all(st, prev.mean, opt, pass);
+      ev = evaluate(st, prev.mean, c_next, opt.grid_half_width, opt.grid_points, opt.samples_per_star, opt, post);
+      const bool good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
+      if (good && prev_good) {
+        const double shift = std::sqrt(gaussian{prev.mean, prev.cov}.mahalanobis2(ev.mean));
+        const double scale = std::max(std::abs(std::sqrt(ev.cov(0, 0) / prev.cov(0, 0)) - 1.0),
+                                      std::abs(std::sqrt(ev.cov(1, 1) / prev.cov(1, 1)) - 1.0));
+        if (shift < opt.stable_shift && scale < opt.stable_scale) break;
+      }
+      prev_good = good;
+    }
+    if (ev.border_drop < opt.border_log_drop || ev.min_sd_in_steps < 0.6)
+      throw error("population_engine: the posterior did not fit on the grid after " + std::to_string(post.grids) +
+                  " grids (raise max_refinements)");
+    post.mean = ev.mean;
+    post.cov = ev.cov;
+    post.log_evidence = ev.log_evidence;
+    post.origin = ev.origin;
+    post.axes = ev.axes;
+    post.half_width = ev.half_width;
+    post.log_density_grid = ev.log_density;
+    post.finalise(opt.fine_factor);
+    // per-star diagnostics at the posterior mean (full sample size)
+    post.stars.resize(n);
+    post.total_bias_correction = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::vector<double> scratch;
+      const auto r = star_at(st[i], post.mean, opt.samples_per_star, opt, scratch);
+      post.stars[i] = {r.log_value, r.ess, r.correction};
+      post.total_bias_correction += r.correction;
+    }
+    post.bias_correction_gradient = ev.correction_spread;
+    return post;
+  }
+
+ private:
+  struct star_state {
+    star_likelihood lik;
+    Eigen::Vector2d mu_g;                 // proposal's Λ mean
+    Eigen::MatrixXd b;                    // L × 2 regression of u on Λ
+    Eigen::VectorXd a;                    // L conditional mean at mu_g
+    Eigen::MatrixXd chol;                 // L × L Cholesky of the (scaled) conditional covariance
+    double log_det = 0.0;                 // log det chol
+    Eigen::MatrixXd eps;                  // proposal base draws (M_q × L) — t variates
+    Eigen::VectorXd log_t_eps;            // log standard-t density of each base draw (no det)
+    Eigen::MatrixXd u_prior;              // prior draws in u (M_p × L)
+    Eigen::VectorXd log_p_prior;          // their prior log density
+  };
+  struct star_value {
+    double log_value = -INFINITY;  // log p̂ (with the correction when enabled)
+    double ess = 0.0;
+    double correction = 0.0;
+  };
+  struct grid_eval {
+    Eigen::Vector2d mean, origin;
+    Eigen::Matrix2d cov, axes;
+    double half_width = 0.0, log_evidence = 0.0, border_drop = 0.0, correction_spread = 0.0;
+    double min_sd_in_steps = 0.0;  // smallest posterior σ along any direction, in node spacings
+    Eigen::MatrixXd log_density;
+  };
+
+  static double log_add(double a, double b) noexcept {
+    return std::max(a, b) + std::log1p(std::exp(-std::abs(a - b)));
+  }
+  void put_theta(double* th, const Eigen::Vector2d& lambda, const Eigen::VectorXd& u) const {
+    th[0] = lambda(0);
+    th[1] = lambda(1);
+    for (Eigen::Index j = 0; j < u.size(); ++j) th[2 + j] = local_.to_theta(static_cast<std::size_t>(j), u(j));
+  }
+  // Simulates the m parameter rows and adds log p(x | f) to lw (−inf where the simulation
+  // failed or θ is not valid); returns the largest log weight.
+  double add_log_likelihood(const star_state& st, double* theta, double* out, Eigen::Index m, double* lw) const {
+    const std::size_t p = sim_->n_parameters(), k = sim_->n_observables();
+    sim_->simulate(theta, static_cast<std::size_t>(m), out);
+    double mx = -INFINITY;
+    for (Eigen::Index r = 0; r < m; ++r) {
+      const double* th = theta + static_cast<std::size_t>(r) * p;
+      lw[r] += st.lik(out + static_cast<std::size_t>(r) * k);
+      if ((validity_.valid && !validity_.valid(th)) || std::isnan(lw[r])) lw[r] = -INFINITY;
+      mx = std::max(mx, lw[r]);
+    }
+    return mx;
+  }
+
+  static bool positive_definite(const Eigen::Matrix2d& c) noexcept {
+    return c.allFinite() && c(0, 0) > 0.0 && c(0, 0) * c(1, 1) - c(0, 1) * c(1, 0) > 0.0;
+  }
+
+  static void check_options(const population_options& o) {
+    const char* fn = "population_engine::infer";
+    if (o.samples_per_star < 8 || o.coarse_samples_per_star < 8)
+      chempp::detail::throw_argument(fn, "samples_per_star", "must be >= 8", static_cast<double>(o.samples_per_star));
+    if (!(o.defensive_fraction > 0.0 && o.defensive_fraction < 1.0))
+      chempp::detail::throw_argument(fn, "defensive_fraction", "must lie in (0, 1)", o.defensive_fraction);
+    check_positive(fn, "proposal_scale", o.proposal_scale);
+    check_positive(fn, "student_dof", o.student_dof);
+    if (o.grid_points < 5 || o.coarse_grid_points < 5)
+      chempp::detail::throw_argument(fn, "grid_points", "must be >= 5", static_cast<double>(o.grid_points));
+    check_positive(fn, "grid_half_width", o.grid_half_width);
+    check_positive(fn, "coarse_half_width", o.coarse_half_width);
+  }
+
+  // log density of the standard multivariate t (dimension d, ν dof) at squared norm q.
+  static double log_t(double q, double d, double nu) {
+    if (!std::isfinite(nu)) return -0.5 * q - 0.5 * d * std::log(2.0 * std::numbers::pi);
+    return std::lgamma(0.5 * (nu + d)) - std::lgamma(0.5 * nu) - 0.5 * d * std::log(nu * std::numbers::pi) -
+           0.5 * (nu + d) * std::log1p(q / nu);
+  }
+
+  star_state prepare(const star_data& s, const star_proposal& p, const population_options& opt, std::size_t index) const {
+    star_state st;
+    st.lik = star_likelihood(s, model_cov_);
+    if (static_cast<std::size_t>(st.lik.dim()) != sim_->n_observables())
+      throw invalid_argument("the star's observable count differs from the simulator's");
+    const auto l = static_cast<Eigen::Index>(local_.dim());
+    if (p.mean.size() != 2 + l || p.cov.rows() != 2 + l || p.cov.cols() != 2 + l)
+      throw invalid_argument("the proposal must have dimension 2 + n_local");
+    if (!p.mean.allFinite() || !p.cov.allFinite()) throw invalid_argument("the proposal is not finite");
+    const Eigen::Matrix2d sgg = p.cov.topLeftCorner(2, 2);
+    const Eigen::MatrixXd sug = p.cov.bottomLeftCorner(l, 2);
+    const Eigen::MatrixXd suu = p.cov.bottomRightCorner(l, l);
+    Eigen::LLT<Eigen::Matrix2d> lg(sgg);
+    if (lg.info() != Eigen::Success) throw invalid_argument("the proposal's Λ covariance is not positive definite");
+    st.mu_g = p.mean.head(2);
+    st.b = lg.solve(sug.transpose()).transpose();
+    st.a = p.mean.tail(l);
+    Eigen::MatrixXd cond = suu - st.b * sug.transpose();
+    cond = 0.5 * (cond + cond.transpose());
+    cond *= opt.proposal_scale * opt.proposal_scale;
+    Eigen::LLT<Eigen::MatrixXd> lc(cond);
+    if (lc.info() != Eigen::Success) {  // degenerate fit: fall back to the marginal covariance
+      Eigen::LLT<Eigen::MatrixXd> lm(suu * opt.proposal_scale * opt.proposal_scale);
+      if (lm.info() != Eigen::Success) throw invalid_argument("the proposal's local covariance is not positive definite");
+      st.chol = lm.matrixL();
+    } else {
+      st.chol = lc.matrixL();
+    }
+    st.log_det = st.chol.diagonal().array().log().sum();
+    // base draws (common random numbers): seeded per star
+    std::mt19937_64 rng(opt.seed * 0x9E3779B97F4A7C15ULL + index);
+    const std::size_t m = opt.samples_per_star;
+    const auto mp = static_cast<Eigen::Index>(std::max<double>(1.0, std::round(opt.defensive_fraction * static_cast<double>(m))));
+    const auto mq = static_cast<Eigen::Index>(m) - mp;
+    std::normal_distribution<double> n01(0.0, 1.0);
+    std::gamma_distribution<double> chi2(0.5 * opt.student_dof, 2.0);
+    st.eps.resize(mq, l);
+    st.log_t_eps.resize(mq);
+    for (Eigen::Index r = 0; r < mq; ++r) {
+      for (Eigen::Index j = 0; j < l; ++j) st.eps(r, j) = n01(rng);
+      if (std::isfinite(opt.student_dof)) st.eps.row(r) *= std::sqrt(opt.student_dof / chi2(rng));
+      st.log_t_eps(r) = log_t(st.eps.row(r).squaredNorm(), static_cast<double>(l), opt.student_dof);
+    }
+    st.u_prior.resize(mp, l);
+    st.log_p_prior.resize(mp);
+    std::vector<double> u(static_cast<std::size_t>(l));
+    for (Eigen::Index r = 0; r < mp; ++r) {
+      local_.sample_u(rng, u.data());
+      for (Eigen::Index j = 0; j < l; ++j) st.u_prior(r, j) = u[static_cast<std::size_t>(j)];
+      st.log_p_prior(r) = local_.log_density_u(u.data());
+    }
+    return st;
+  }
+
+  // log p̂(x_i | Λ) with the first `m` samples of the star's base draws (coarse grids use fewer:
+  // the same fraction from each component, so the estimator stays a balance-heuristic mixture).
+  star_value star_at(const star_state& st, const Eigen::Vector2d& lambda, std::size_t m_use,
+                     const population_options& opt, std::vector<double>& buf) const {
+    const auto l = static_cast<Eigen::Index>(local_.dim());
+    const Eigen::Index mq_all = st.eps.rows(), mp_all = st.u_prior.rows();
+    const double frac = std::min(1.0, static_cast<double>(m_use) / static_cast<double>(mq_all + mp_all));
+    const Eigen::Index mq = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(std::round(frac * static_cast<double>(mq_all))));
+    const Eigen::Index mp = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(std::round(frac * static_cast<double>(mp_all))));
+    const Eigen::Index m = mq + mp;
+    const double log_wq = std::log(static_cast<double>(mq) / static_cast<double>(m));
+    const double log_wp = std::log(static_cast<double>(mp) / static_cast<double>(m));
+    const std::size_t p = sim_->n_parameters(), k = sim_->n_observables();
+    buf.resize(static_cast<std::size_t>(m) * (p + k + static_cast<std::size_t>(l) + 2));
+    double* theta = buf.data();
+    double* out = theta + static_cast<std::size_t>(m) * p;
+    double* logq = out + static_cast<std::size_t>(m) * k;
+    const Eigen::VectorXd centre = st.a + st.b * (lambda - st.mu_g);
+    Eigen::VectorXd u(l), z(l);
+    const double dl = static_cast<double>(l);
+    for (Eigen::Index r = 0; r < m; ++r) {
+      double lq_t = 0.0, lp = 0.0;
+      if (r < mq) {
+        u = centre + st.chol * st.eps.row(r).transpose();
+        lq_t = st.log_t_eps(r) - st.log_det;
+        lp = local_.log_density_u(u.data());
+      } else {
+        u = st.u_prior.row(r - mq).transpose();
+        lp = st.log_p_prior(r - mq);
+        z = st.chol.template triangularView<Eigen::Lower>().solve(u - centre);
+        lq_t = log_t(z.squaredNorm(), dl, opt.student_dof) - st.log_det;
+      }
+      logq[r] = lp - log_add(log_wq + lq_t, log_wp + lp);  // log p(u) − log q_mix(u), then + log L
+      put_theta(theta + static_cast<std::size_t>(r) * p, lambda, u);
+    }
+    const double mx = add_log_likelihood(st, theta, out, m, logq);
+    star_value v;
+    if (!std::isfinite(mx)) return v;
+    double s1 = 0.0, s2 = 0.0;
+    for (Eigen::Index r = 0; r < m; ++r) {
+      const double w = std::exp(logq[r] - mx);
+      s1 += w;
+      s2 += w * w;
+    }
+    v.ess = s1 * s1 / s2;
+    const double md = static_cast<double>(m);
+    v.log_value = mx + std::log(s1 / md);
+    if (validity_.log_fraction) v.log_value -= validity_.log_fraction(lambda);
+    if (opt.bias_correction && m > 1) {
+      const double ratio = md * s2 / (s1 * s1);  // = m / ESS
+      v.correction = 0.5 * (ratio - 1.0) / (md - 1.0);
+      v.log_value += v.correction;
+    }
+    return v;
+  }
+
+  // One step of adaptive importance sampling (population Monte Carlo; Cappé et al. 2004, J. Comput.
+  // Graph. Stat. 13:907) per star at Λ̂: fresh pilot draws from the current mixture, then the
+  // t proposal is re-centred on the weighted mean of u at Λ̂ and, when the pilot's ESS allows,
+  // re-shaped to the weighted covariance. The proposal is fixed before the grid's own draws, so
+  // the estimator stays unbiased; the regression on Λ (from the flow) is kept.
+  void adapt_all(std::vector<star_state>& st, const Eigen::Vector2d& lambda, const population_options& opt,
+                 std::size_t pass) const {
+    if (opt.adapt_iterations == 0) return;
+    const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, st.size()));
+    std::atomic<std::size_t> next{0};
+    chempp::detail::run_workers(workers, [&](std::size_t) {
+      std::vector<double> buf;
+      for (;;) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= st.size()) break;
+        for (std::size_t it = 0; it < opt.adapt_iterations; ++it)
+          adapt(st[i], lambda, opt, (opt.seed + 0x5bd1e995ULL * (pass + 1)) * 0x9E3779B97F4A7C15ULL + i * 131 + it, buf);
+      }
+    });
+  }
+
+  void adapt(star_state& st, const Eigen::Vector2d& lambda, const population_options& opt, std::uint64_t seed,
+             std::vector<double>& buf) const {
+    const auto l = static_cast<Eigen::Index>(local_.dim());
+    const std::size_t p = sim_->n_parameters(), k = sim_->n_observables();
+    const auto m = static_cast<Eigen::Index>(opt.pilot_samples);
+    const auto mp = static_cast<Eigen::Index>(std::max<double>(1.0, std::round(opt.defensive_fraction * static_cast<double>(m))));
+    const auto mq = m - mp;
+    const double log_wq = std::log(static_cast<double>(mq) / static_cast<double>(m));
+    const double log_wp = std::log(static_cast<double>(mp) / static_cast<double>(m));
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> n01(0.0, 1.0);
+    std::gamma_distribution<double> chi2(0.5 * opt.student_dof, 2.0);
+    const Eigen::VectorXd centre = st.a + st.b * (lambda - st.mu_g);
+    Eigen::MatrixXd us(m, l);
+    Eigen::VectorXd lw(m), e(l), z(l);
+    buf.resize(static_cast<std::size_t>(m) * (p + k));
+    double* theta = buf.data();
+    double* out = theta + static_cast<std::size_t>(m) * p;
+    const double dl = static_cast<double>(l);
+    for (Eigen::Index r = 0; r < m; ++r) {
+      Eigen::VectorXd u(l);
+      if (r < mq) {
+        for (Eigen::Index j = 0; j < l; ++j) e(j) = n01(rng);
+        if (std::isfinite(opt.student_dof)) e *= std::sqrt(opt.student_dof / chi2(rng));
+        u = centre + st.chol * e;
+      } else {
+        local_.sample_u(rng, u.data());
+      }
+      z = st.chol.template triangularView<Eigen::Lower>().solve(u - centre);
+      const double lp = local_.log_density_u(u.data());
+      lw(r) = lp - log_add(log_wq + log_t(z.squaredNorm(), dl, opt.student_dof) - st.log_det, log_wp + lp);
+      us.row(r) = u.transpose();
+      put_theta(theta + static_cast<std::size_t>(r) * p, lambda, u);
+    }
+    const double mx = add_log_likelihood(st, theta, out, m, lw.data());
+    if (!std::isfinite(mx)) return;  // nothing learnt: keep the proposal
+    const Eigen::VectorXd w = (lw.array() - mx).exp().matrix();
+    const double sw = w.sum(), ess = sw * sw / w.squaredNorm();
+    const Eigen::VectorXd mean = us.transpose() * w / sw;
+    st.a = mean;
+    st.mu_g = lambda;
+    if (ess < std::max(20.0, 5.0 * dl)) return;  // too few effective draws for a covariance
+    const Eigen::MatrixXd c = us.rowwise() - mean.transpose();
+    Eigen::MatrixXd cov = (c.transpose() * w.asDiagonal() * c) / sw;
+    cov = 0.5 * (cov + cov.transpose()) * (opt.proposal_scale * opt.proposal_scale);
+    Eigen::LLT<Eigen::MatrixXd> llt(cov);
+    if (llt.info() != Eigen::Success || !cov.allFinite()) return;
+    st.chol = llt.matrixL();
+    st.log_det = st.chol.diagonal().array().log().sum();
+  }
+
+  grid_eval evaluate(const std::vector<star_state>& st, const Eigen::Vector2d& mean, const Eigen::Matrix2d& cov,
+                     double h, std::size_t points, std::size_t m_use, const population_options& opt,
+                     population_posterior& post) const {
+    grid_eval ev;
+    Eigen::LLT<Eigen::Matrix2d> llt(cov);
+    if (llt.info() != Eigen::Success) throw error("population_engine: the posterior covariance became singular");
+    ev.origin = mean;
+    ev.axes = llt.matrixL();
+    ev.half_width = h;
+    const auto n = static_cast<Eigen::Index>(points);
+    const double step = 2.0 * h / static_cast<double>(n - 1);
+    const std::size_t g = points * points;
+    std::vector<Eigen::Vector2d> nodes(g);
+    for (Eigen::Index b = 0; b < n; ++b)
+      for (Eigen::Index a = 0; a < n; ++a)
+        nodes[static_cast<std::size_t>(a + n * b)] =
+            mean + ev.axes * Eigen::Vector2d(-h + static_cast<double>(a) * step, -h + static_cast<double>(b) * step);
+    // per-node sum over stars, accumulated per worker
+    const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, st.size()));
+    std::vector<Eigen::VectorXd> partial(workers, Eigen::VectorXd::Zero(static_cast<Eigen::Index>(g)));
+    std::vector<Eigen::VectorXd> partial_corr(workers, Eigen::VectorXd::Zero(static_cast<Eigen::Index>(g)));
+    std::atomic<std::size_t> next{0};
+    chempp::detail::run_workers(workers, [&](std::size_t id) {
+      std::vector<double> buf;
+      for (;;) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= st.size()) break;
+        for (std::size_t k = 0; k < g; ++k) {
+          const auto v = star_at(st[i], nodes[k], m_use, opt, buf);
+          partial[id](static_cast<Eigen::Index>(k)) += v.log_value;
+          partial_corr[id](static_cast<Eigen::Index>(k)) += v.correction;
+        }
+      }
+    });
+    Eigen::VectorXd lp = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(g)), corr = lp;
+    for (std::size_t w = 0; w < workers; ++w) {
+      lp += partial[w];
+      corr += partial_corr[w];
+    }
+    for (std::size_t k = 0; k < g; ++k) lp(static_cast<Eigen::Index>(k)) += global_.log_density(nodes[k]);
+    post.grids += 1;
+    post.simulations += st.size() * g * m_use;
+    const double mx = lp.maxCoeff();
+    if (!std::isfinite(mx))
+      throw error("population_engine: the likelihood is zero on the whole grid (every star impossible?)");
+    // log evidence: Σ over nodes × cell volume (|det axes| step²) — the grid carries all mass
+    const double log_cell = std::log(std::abs(ev.axes(0, 0) * ev.axes(1, 1))) + 2.0 * std::log(step);
+    double s = 0.0;
+    Eigen::Vector2d m1 = Eigen::Vector2d::Zero();
+    Eigen::Matrix2d m2 = Eigen::Matrix2d::Zero();
+    for (std::size_t k = 0; k < g; ++k) {
+      const double w = std::exp(lp(static_cast<Eigen::Index>(k)) - mx);
+      s += w;
+      m1 += w * nodes[k];
+      m2 += w * nodes[k] * nodes[k].transpose();
+    }
+    ev.log_evidence = mx + std::log(s) + log_cell;
+    ev.mean = m1 / s;
+    ev.cov = m2 / s - ev.mean * ev.mean.transpose();
+    ev.cov = 0.5 * (ev.cov + ev.cov.transpose());
+    // border drop
+    double border = -INFINITY;
+    for (Eigen::Index b = 0; b < n; ++b)
+      for (Eigen::Index a = 0; a < n; ++a)
+        if (a == 0 || b == 0 || a == n - 1 || b == n - 1) border = std::max(border, lp(a + n * b));
+    ev.border_drop = mx - border;
+    ev.log_density.resize(n, n);
+    for (Eigen::Index b = 0; b < n; ++b)
+      for (Eigen::Index a = 0; a < n; ++a) ev.log_density(a, b) = lp(a + n * b) - ev.log_evidence;
+    // spread of the summed bias corrections over the nodes within 2σ of the mean
+    double cmin = INFINITY, cmax = -INFINITY;
+    const gaussian gm{ev.mean, ev.cov};
+    if (positive_definite(ev.cov)) {
+      for (std::size_t k = 0; k < g; ++k) {
+        if (gm.mahalanobis2(nodes[k]) > 4.0) continue;
+        cmin = std::min(cmin, corr(static_cast<Eigen::Index>(k)));
+        cmax = std::max(cmax, corr(static_cast<Eigen::Index>(k)));
+      }
+    }
+    ev.correction_spread = cmax >= cmin ? cmax - cmin : 0.0;
+    {  // resolution: posterior covariance in grid units z, smallest eigenvalue (2 × 2 closed form)
+      Eigen::Matrix2d ai;  // inverse of the lower-triangular axes
+      ai << 1.0 / ev.axes(0, 0), 0.0, -ev.axes(1, 0) / (ev.axes(0, 0) * ev.axes(1, 1)), 1.0 / ev.axes(1, 1);
+      const Eigen::Matrix2d cz = ai * ev.cov * ai.transpose();
+      const double tr = cz.trace(), det = cz(0, 0) * cz(1, 1) - cz(0, 1) * cz(1, 0);
+      const double lmin = 0.5 * tr - std::sqrt(std::max(0.0, 0.25 * tr * tr - det));
+      ev.min_sd_in_steps = lmin > 0.0 ? std::sqrt(lmin) / step : 0.0;
+    }
+    if (opt.on_grid) opt.on_grid(grid_report{post.grids, g, m_use, ev.mean, ev.cov, ev.border_drop, ev.log_evidence});
+    return ev;
+  }
+
+  const Sim* sim_;
+  product_prior global_;
+  unbounded_map local_;
+  Eigen::MatrixXd model_cov_;
+  validity_policy validity_;
+};
+
+}  // namespace chempp::inference

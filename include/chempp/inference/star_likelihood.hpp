@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// The Gaussian likelihood of one star's measured abundances, the one place where chempp
+/// evaluates p(x_i | f) for the population engine, the NUTS reference sampler and the tests:
+///
+///   log p(x_i | f) = log N(x_{i,m}; f_m, diag(σ_{i,m}²) + C_model[m, m]),
+///
+/// over the measured subset m of the observables only (a survey that does not measure He or Ne
+/// leaves them out of m; docs/inference.md "Population inference"). x and f in dex, σ in dex,
+/// C_model [dex²] is the simulator's own error covariance (e.g. the emulator's residual
+/// covariance on held-out GCE runs), added to the observational covariance as independent
+/// Gaussian error (Buck et al. 2025 §2.3 use C_model = 0 and σ = 0.05 dex for every element).
+
+#include "chempp/core/compat_eigen.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "chempp/core/error.hpp"
+
+namespace chempp::inference {
+
+/// Observational data of one star: values, uncertainties and which observables were measured.
+struct star_data {
+  Eigen::VectorXd x;                         ///< observables [dex]; ignored where not measured
+  Eigen::VectorXd sigma;                     ///< 1σ uncertainties [dex]; > 0 where measured
+  Eigen::Array<bool, Eigen::Dynamic, 1> measured;  ///< true where x_j was measured
+};
+
+/// Gaussian likelihood of one star over its measured observables, with the covariance
+/// diag(σ²) + C_model factorised once (Cholesky) at construction.
+class star_likelihood {
+ public:
+  star_likelihood() = default;
+
+  /// \param star       the star's data (all three vectors of the simulator's output size K)
+  /// \param model_cov  K × K simulator error covariance [dex²], or an empty matrix for none
+  /// \throws invalid_argument on size mismatches, a measured value that is not finite, a
+  ///         measured σ ≤ 0 or not finite, nothing measured, or a covariance that is not
+  ///         positive definite (each message names the observable index).
+  star_likelihood(const star_data& star, const Eigen::MatrixXd& model_cov = {}) {
+    const char* fn = "star_likelihood";
+    const Eigen::Index k = star.x.size();
+    if (star.sigma.size() != k || star.measured.size() != k)
+      throw invalid_argument(std::string(fn) + ": x, sigma and measured must have equal sizes");
+    if (model_cov.size() != 0 && (model_cov.rows() != k || model_cov.cols() != k))
+      throw invalid_argument(std::string(fn) + ": model_cov must be K x K (K = " +
+                             std::to_string(k) + ")");
+    k_ = k;
+    for (Eigen::Index j = 0; j < k; ++j) {
+      if (!star.measured(j)) continue;
+      check_finite(fn, "x[" + std::to_string(j) + "]", star.x(j));
+      check_positive(fn, "sigma[" + std::to_string(j) + "]", star.sigma(j));
+      index_.push_back(j);
+    }
+    if (index_.empty()) throw invalid_argument(std::string(fn) + ": the star has nothing measured");
+    if (static_cast<Eigen::Index>(index_.size()) > kMax)
+      throw invalid_argument(std::string(fn) + ": more than 64 measured observables are not supported");
+    const auto m = static_cast<Eigen::Index>(index_.size());
+    x_.resize(m);
+    Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(m, m);
+    for (Eigen::Index a = 0; a < m; ++a) {
+      x_(a) = star.x(index_[static_cast<std::size_t>(a)]);
+      const double s = star.sigma(index_[static_cast<std::size_t>(a)]);
+      cov(a, a) = s * s;
+      if (model_cov.size() != 0)
+        for (Eigen::Index b = 0; b < m; ++b)
+          cov(a, b) += model_cov(index_[static_cast<std::size_t>(a)], index_[static_cast<std::size_t>(b)]);
+    }
+    Eigen::LLT<Eigen::MatrixXd> llt(cov);
+    if (llt.info() != Eigen::Success)
+      throw invalid_argument(std::string(fn) + ": diag(sigma^2) + model_cov is not positive definite");
+    l_ = llt.matrixL();
+    log_norm_ = -0.5 * static_cast<double>(m) * std::log(2.0 * std::numbers::pi) -
+                l_.diagonal().array().log().sum();
+  }
+
+  /// Size K of the full observable vector.
+  [[nodiscard]] Eigen::Index dim() const noexcept { return k_; }
+  /// Number of measured observables.
+  [[nodiscard]] std::size_t n_measured() const noexcept { return index_.size(); }
+  /// Indices of the measured observables.
+  [[nodiscard]] const std::vector<Eigen::Index>& measured_index() const noexcept { return index_; }
+  /// Log normalisation −½ m log 2π − ½ log det Σ.
+  [[nodiscard]] double log_normalisation() const noexcept { return log_norm_; }
+
+  /// log p(x | f) for a full K-vector f read with stride `stride` (f[j * stride]); a non-finite
+  /// measured f_j (a failed simulation) gives −inf.
+  [[nodiscard]] double operator()(const double* f, std::ptrdiff_t stride = 1) const noexcept {
+    double y[kMax];
+    const auto m = static_cast<Eigen::Index>(index_.size());
+    double q = 0.0;
+    for (Eigen::Index a = 0; a < m; ++a) {
+      double r = x_(a) - f[index_[static_cast<std::size_t>(a)] * stride];
+      for (Eigen::Index b = 0; b < a; ++b) r -= l_(a, b) * y[b];
+      y[a] = r / l_(a, a);
+      q += y[a] * y[a];
+    }
+    return std::isfinite(q) ? log_norm_ - 0.5 * q : -INFINITY;
+  }
+
+  /// log p(x | f) and its gradient with respect to the full K-vector f (zero where not
+  /// measured): ∂/∂f_m = Σ⁻¹ (x_m − f_m).
+  double value_and_gradient(const Eigen::Ref<const Eigen::VectorXd>& f, Eigen::Ref<Eigen::VectorXd> grad) const {
+    const auto m = static_cast<Eigen::Index>(index_.size());
+    Eigen::VectorXd r(m);
+    for (Eigen::Index a = 0; a < m; ++a) r(a) = x_(a) - f(index_[static_cast<std::size_t>(a)]);
+    const Eigen::VectorXd y = l_.triangularView<Eigen::Lower>().solve(r);
+    const Eigen::VectorXd g = l_.transpose().triangularView<Eigen::Upper>().solve(y);
+    grad.setZero();
+    for (Eigen::Index a = 0; a < m; ++a) grad(index_[static_cast<std::size_t>(a)]) = g(a);
+    return log_norm_ - 0.5 * y.squaredNorm();
+  }
+
+ private:
+  static constexpr Eigen::Index kMax = 64;  // stack buffer; more observables are rejected below
+  Eigen::Index k_ = 0;
+  std::vector<Eigen::Index> index_;
+  Eigen::VectorXd x_;
+  Eigen::MatrixXd l_;
+  double log_norm_ = 0.0;
+
+ public:
+  /// Largest number of measured observables supported by the allocation-free evaluation.
+  static constexpr Eigen::Index max_observables() noexcept { return kMax; }
+};
+
+}  // namespace chempp::inference

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// Reader and writer for stellar abundance catalogues in CSV, the input of `chempp-infer`.
+///
+/// A catalogue is a CSV table with a header row. Each wanted observable (e.g. `fe_h`, `mg_fe`)
+/// is a column holding the abundance, paired with an uncertainty column named after one of two
+/// survey conventions:
+///  - GALAH DR3 (Buder et al. 2021, MNRAS 506, 150): `fe_h` / `e_fe_h`, `mg_fe` / `e_mg_fe`;
+///  - APOGEE DR17 allStar (Abdurro'uf et al. 2022, ApJS 259, 35): `FE_H` / `FE_H_ERR`,
+///    `MG_FE` / `MG_FE_ERR`.
+///
+/// Column names are compared case-insensitively (ASCII). An empty cell or `nan` (any case) in an
+/// abundance column means "not measured" for that star; an abundance column absent from the
+/// header means "measured for no star". Other columns are ignored, except an optional star
+/// identifier column `id`, `star_id`, `sobject_id` or `apogee_id` (the first of these names, in
+/// that order, that the header has), kept as text. Survey quality flags (`flag_X_fe`,
+/// `X_FE_FLAG`) are not interpreted: apply the survey's recommended cuts beforehand, for
+/// example by blanking the cells of flagged measurements.
+///
+/// Accepted CSV (a subset of RFC 4180): `,` separators, LF or CRLF line endings, an optional
+/// UTF-8 byte-order mark, blanks and tabs around cells (ignored), blank lines (skipped, but
+/// counted for line numbers), cells quoted with `"..."` holding commas and `""` for a quote.
+/// Quoted line breaks are not supported.
+///
+/// Nothing is dropped silently: every malformed input throws `chempp::file_error` naming the
+/// source, the 1-based line and the column (see `parse_abundance_catalog`).
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <istream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "chempp/core/compat_eigen.hpp"
+#include "chempp/core/error.hpp"
+
+namespace chempp::io {
+
+/// Column naming of a written catalogue.
+enum class catalog_convention {
+  galah,   ///< lower case: `sobject_id`, `fe_h`, `e_fe_h` (GALAH DR3)
+  apogee,  ///< upper case: `APOGEE_ID`, `FE_H`, `FE_H_ERR` (APOGEE DR17)
+};
+
+/// A stellar abundance catalogue: one row per star, one column per observable.
+struct abundance_catalog {
+  std::vector<std::string> observables;  ///< the wanted observable names, as passed
+  Eigen::MatrixXd x;      ///< stars × observables: abundance [dex], NaN where not measured
+  Eigen::MatrixXd sigma;  ///< stars × observables: 1σ uncertainty [dex], NaN where not measured
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> measured;  ///< stars × observables
+  std::vector<std::size_t> line;  ///< 1-based source line of each star
+  std::vector<std::string> id;    ///< identifier of each star, empty strings without id column
+  std::string source;             ///< file (or source) name, for messages
+  std::string id_column;          ///< header name of the identifier column; empty if none
+  /// Header names (as spelled in the file) of each observable's abundance and uncertainty
+  /// columns; empty where absent. Filled by the parser, ignored by the writer.
+  std::vector<std::string> value_column, sigma_column;
+
+  /// Number of stars (rows).
+  [[nodiscard]] std::size_t stars() const noexcept { return static_cast<std::size_t>(x.rows()); }
+
+  /// Number of observables (columns).
+  [[nodiscard]] std::size_t n_observables() const noexcept { return observables.size(); }
+
+  /// Number of stars with observable `obs` measured. \throws invalid_argument if out of range.
+  [[nodiscard]] std::size_t n_measured(std::size_t obs) const {
+    if (obs >= observables.size() || static_cast<Eigen::Index>(obs) >= measured.cols()) {
+      throw invalid_argument("abundance_catalog::n_measured: observable index " +
+                             std::to_string(obs) + " is out of range (" +
+                             std::to_string(observables.size()) + " observables)");
+    }
+    return static_cast<std::size_t>(measured.col(static_cast<Eigen::Index>(obs)).count());
+  }
+
+  /// Position of observable `name` (compared case-insensitively).
+  /// \throws invalid_argument if the catalogue has no such observable.
+  [[nodiscard]] std::size_t index(std::string_view name) const;
+};
+
+namespace detail::csv {
+
+inline constexpr std::array<std::string_view, 4> id_column_names = {"id", "star_id", "sobject_id",
+                                                                    "apogee_id"};
+
+inline bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+
+inline std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+inline std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+inline std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+/// The cells of one CSV record, or the cell at which it is malformed and why.
+struct record {
+  std::vector<std::string> cells;
+  std::size_t bad_cell = 0;  ///< 0-based index of the malformed cell (when `problem` is set)
+  std::string problem;       ///< empty when the record is well formed
+};
+
+/// Splits one line into cells: blanks around cells are removed, `"..."` cells are unquoted.
+inline record split(std::string_view s) {
+  record r;
+  const std::size_t n = s.size();
+  std::size_t j = 0;
+  for (;;) {
+    while (j < n && is_blank(s[j])) ++j;
+    std::string cell;
+    if (j < n && s[j] == '"') {
+      ++j;
+      bool closed = false;
+      while (j < n) {
+        if (s[j] == '"') {
+          if (j + 1 < n && s[j + 1] == '"') {
+            cell.push_back('"');
+            j += 2;
+            continue;
+          }
+          closed = true;
+          ++j;
+          break;
+        }
+        cell.push_back(s[j++]);
+      }
+      if (!closed) {
+        r.bad_cell = r.cells.size();
+        r.problem = "unterminated quoted cell (line breaks inside quotes are not supported)";
+        return r;
+      }
+      while (j < n && is_blank(s[j])) ++j;
+      if (j < n && s[j] != ',') {
+        r.bad_cell = r.cells.size();
+        r.problem = "unexpected text after the closing quote of a quoted cell";
+        return r;
+      }
+    } else {
+      std::size_t k = s.find(',', j);
+      if (k == std::string_view::npos) k = n;
+      cell = std::string(trim(s.substr(j, k - j)));
+      j = k;
+    }
+    r.cells.push_back(std::move(cell));
+    if (j >= n) break;
+    ++j;  // the comma
+  }
+  return r;
+}
+
+/// True for a line of blanks only.
+inline bool blank_line(std::string_view s) noexcept { return trim(s).empty(); }
+
+/// The number in a cell, or nullopt for "not given" (empty or `nan` in any case).
+/// \throws file_error unless the whole cell is a finite decimal number.
+inline std::optional<double> number(std::string_view cell, const std::string& source,
+                                    std::size_t line, const std::string& column) {
+  const std::string_view t = trim(cell);
+  if (t.empty() || lower(t) == "nan") return std::nullopt;
+  std::string_view d = t;
+  if (d.front() == '+') {
+    d.remove_prefix(1);
+    if (!d.empty() && (d.front() == '-' || d.front() == '+')) d = std::string_view();
+  }
+  double value = 0.0;
+  const char* last = d.data() + d.size();
+  const auto [ptr, ec] = std::from_chars(d.data(), last, value);
+  if (ec == std::errc::result_out_of_range) {
+    throw file_error(source, line, column, "number out of range: '" + std::string(t) + "'");
+  }
+  if (d.empty() || ec != std::errc() || ptr != last || !std::isfinite(value)) {
+    throw file_error(source, line, column,
+                     "malformed number '" + std::string(t) +
+                         "' (expected a finite decimal number, or an empty cell or 'nan' for "
+                         "not measured)");
+  }
+  return value;
+}
+
+/// Checks a list of observable names. \throws invalid_argument naming `function`.
+inline void check_observables(std::string_view function, std::span<const std::string> names) {
+  const std::string f(function);
+  if (names.empty()) throw invalid_argument(f + ": the list of observables is empty");
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const std::string& name = names[k];
+    if (name.empty() || trim(name).size() != name.size() ||
+        name.find_first_of("\r\n") != std::string::npos) {
+      throw invalid_argument(f + ": observable " + std::to_string(k) + " ('" + name +
+                             "') must be a non-empty column name without surrounding blanks "
+                             "or line breaks");
+    }
+    const auto [it, inserted] = seen.emplace(lower(name), k);
+    if (!inserted) {
+      throw invalid_argument(f + ": observable '" + name + "' is listed twice (also '" +
+                             names[it->second] + "'; names are compared case-insensitively)");
+    }
+  }
+}
+
+/// `cell` quoted for CSV where needed so that `split` returns it unchanged.
+inline std::string quote(const std::string& cell) {
+  const bool needs = cell.find_first_of(",\"") != std::string::npos ||
+                     (!cell.empty() && (is_blank(cell.front()) || is_blank(cell.back())));
+  if (!needs) return cell;
+  std::string out = "\"";
+  for (char c : cell) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+/// `v` with max_digits10 significant digits (exact round trip), locale-independent.
+inline std::string format(double v) {
+  std::array<char, 64> buf{};
+  const auto [ptr, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::general,
+                    std::numeric_limits<double>::max_digits10);
+  return std::string(buf.data(), ec == std::errc() ? ptr : buf.data());
+}
+
+}  // namespace detail::csv
+
+inline std::size_t abundance_catalog::index(std::string_view name) const {
+  const std::string key = detail::csv::lower(name);
+  for (std::size_t k = 0; k < observables.size(); ++k) {
+    if (detail::csv::lower(observables[k]) == key) return k;
+  }
+  throw invalid_argument("abundance_catalog::index: no observable '" + std::string(name) +
+                         "' (observables: " + detail::csv::join(observables) + ")");
+}
+
+/// Parses a CSV abundance catalogue (see the file comment for the format).
+///
+/// `observables` are the wanted abundance column names in the model's order, e.g.
+/// {"c_fe", "fe_h", "he_fe", "mg_fe", "n_fe", "ne_fe", "o_fe", "si_fe"}; matched
+/// case-insensitively, each with its uncertainty column `e_<name>` or `<NAME>_ERR`. The
+/// uncertainty of an unmeasured abundance is ignored (it must still be empty, `nan` or a
+/// number). A header without data rows gives a catalogue of zero stars.
+///
+/// \throws invalid_argument if `observables` is empty, lists a name twice (case-insensitively)
+///   or holds an empty name.
+/// \throws file_error naming `source_name`, the 1-based line and the column for: no header
+///   (empty input); duplicate header columns; an abundance column without uncertainty column;
+///   both `e_<name>` and `<NAME>_ERR` for a wanted observable (even one whose abundance column
+///   is absent); none of the wanted abundance columns present;
+///   a line with the wrong number of cells; a malformed quoted cell; a cell of an abundance or
+///   uncertainty column that is not empty, `nan` or a finite number; a measured abundance
+///   whose uncertainty is empty, `nan`, zero or negative; a star with nothing measured (the
+///   field lists the abundance columns).
+inline abundance_catalog parse_abundance_catalog(std::istream& in, const std::string& source_name,
+                                                 std::span<const std::string> observables) {
+  namespace csv = detail::csv;
+  csv::check_observables("parse_abundance_catalog", observables);
+  const std::string& src = source_name;
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+  // Header: the first non-blank line.
+  std::string text;
+  std::size_t line_no = 0, header_line = 0;
+  std::vector<std::string> header;
+  while (std::getline(in, text)) {
+    ++line_no;
+    if (line_no == 1 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (csv::blank_line(text)) continue;
+    header_line = line_no;
+    csv::record r = csv::split(text);
+    if (!r.problem.empty()) {
+      throw file_error(src, line_no, "column " + std::to_string(r.bad_cell + 1), r.problem);
+    }
+    header = std::move(r.cells);
+    break;
+  }
+  if (in.bad()) throw file_error(src, line_no + 1, "", "read error");
+  if (header_line == 0) {
+    throw file_error(src, 1, "header", "no header row (the input is empty or blank)");
+  }
+
+  std::map<std::string, std::size_t> column_of;
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    const auto [it, inserted] = column_of.emplace(csv::lower(header[c]), c);
+    if (!inserted) {
+      throw file_error(src, header_line, header[c],
+                       "duplicate column name (same as column " + std::to_string(it->second + 1) +
+                           " '" + header[it->second] + "'; names are compared case-insensitively)");
+    }
+  }
+  auto find = [&](const std::string& lower_name) {
+    const auto it = column_of.find(lower_name);
+    return it == column_of.end() ? none : it->second;
+  };
+
+  const std::size_t m = observables.size();
+  std::vector<std::size_t> vcol(m, none), ecol(m, none);
+  std::vector<std::string> present;  // header names of the abundance columns found
+  abundance_catalog cat;
+  cat.observables.assign(observables.begin(), observables.end());
+  cat.source = src;
+  cat.value_column.assign(m, std::string());
+  cat.sigma_column.assign(m, std::string());
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::string name = csv::lower(observables[k]);
+    const std::size_t v = find(name), eg = find("e_" + name), ea = find(name + "_err");
+    if (eg != none && ea != none) {
+      throw file_error(src, header_line, v != none ? header[v] : observables[k],
+                       "ambiguous uncertainty columns: both '" + header[eg] +
+                           "' (GALAH convention) and '" + header[ea] +
+                           "' (APOGEE convention) are present");
+    }
+    if (v == none) continue;
+    const std::size_t e = eg != none ? eg : ea;
+    if (e == none) {
+      throw file_error(src, header_line, header[v],
+                       "abundance column without uncertainty column (expected 'e_" + name +
+                           "' or '" + csv::upper(name) + "_ERR')");
+    }
+    vcol[k] = v;
+    ecol[k] = e;
+    cat.value_column[k] = header[v];
+    cat.sigma_column[k] = header[e];
+    present.push_back(header[v]);
+  }
+  if (present.empty()) {
+    throw file_error(src, header_line, csv::join(cat.observables),
+                     "none of the wanted abundance columns is in the header");
+  }
+  std::size_t id_col = none;
+  for (const auto name : csv::id_column_names) {
+    id_col = find(std::string(name));
+    if (id_col != none) {
+      cat.id_column = header[id_col];
+      break;
+    }
+  }
+
+  // Data rows, accumulated row-major.
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::string present_list = csv::join(present);
+  std::vector<double> xs, ss;
+  std::vector<char> ms;
+  while (std::getline(in, text)) {
+    ++line_no;
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (csv::blank_line(text)) continue;
+    csv::record r = csv::split(text);
+    if (!r.problem.empty()) {
+      throw file_error(src, line_no,
+                       r.bad_cell < header.size() ? header[r.bad_cell]
+                                                  : "column " + std::to_string(r.bad_cell + 1),
+                       r.problem);
+    }
+    if (r.cells.size() != header.size()) {
+      throw file_error(src, line_no, r.cells.size() < header.size() ? header[r.cells.size()] : "",
+                       "line has " + std::to_string(r.cells.size()) + " cells, the header has " +
+                           std::to_string(header.size()) + " columns");
+    }
+    bool any = false;
+    for (std::size_t k = 0; k < m; ++k) {
+      if (vcol[k] == none) {
+        xs.push_back(nan);
+        ss.push_back(nan);
+        ms.push_back(0);
+        continue;
+      }
+      const auto value = csv::number(r.cells[vcol[k]], src, line_no, header[vcol[k]]);
+      const auto error = csv::number(r.cells[ecol[k]], src, line_no, header[ecol[k]]);
+      if (!value) {
+        xs.push_back(nan);
+        ss.push_back(nan);
+        ms.push_back(0);
+        continue;
+      }
+      if (!error) {
+        throw file_error(
+            src, line_no, header[ecol[k]],
+            "uncertainty is missing (empty or nan) but '" + header[vcol[k]] + "' is measured");
+      }
+      if (!(*error > 0.0)) {
+        throw file_error(
+            src, line_no, header[ecol[k]],
+            "uncertainty must be positive (got " + chempp::detail::format_value(*error) + ")");
+      }
+      xs.push_back(*value);
+      ss.push_back(*error);
+      ms.push_back(1);
+      any = true;
+    }
+    if (!any) {
+      throw file_error(src, line_no, present_list,
+                       "star has no measured abundance (every abundance cell is empty or nan)");
+    }
+    cat.line.push_back(line_no);
+    cat.id.push_back(id_col != none ? r.cells[id_col] : std::string());
+  }
+  if (in.bad()) throw file_error(src, line_no + 1, "", "read error");
+
+  const auto n = static_cast<Eigen::Index>(cat.line.size());
+  const auto cols = static_cast<Eigen::Index>(m);
+  cat.x.resize(n, cols);
+  cat.sigma.resize(n, cols);
+  cat.measured.resize(n, cols);
+  std::size_t p = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index k = 0; k < cols; ++k, ++p) {
+      cat.x(i, k) = xs[p];
+      cat.sigma(i, k) = ss[p];
+      cat.measured(i, k) = ms[p] != 0;
+    }
+  }
+  return cat;
+}
+
+/// Reads a CSV abundance catalogue from `file`; see `parse_abundance_catalog`.
+/// \throws file_error if the file cannot be opened, or as `parse_abundance_catalog`.
+inline abundance_catalog read_abundance_catalog(const std::filesystem::path& file,
+                                                std::span<const std::string> observables) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw file_error(file.string(), 0, "", "cannot open file (missing or unreadable)");
+  return parse_abundance_catalog(in, file.string(), observables);
+}
+
+/// Writes `catalog` as CSV that `parse_abundance_catalog` reads back exactly (numbers with
+/// max_digits10 significant digits): an identifier column (`sobject_id` / `APOGEE_ID`) when any
+/// star has a non-empty id, then for each observable its abundance and uncertainty columns
+/// named after `convention`. Unmeasured cells are left empty. Lines end with LF.
+///
+/// \throws invalid_argument if the observables are invalid (as for the parser), the shapes of
+///   `x`, `sigma`, `measured` and `id` disagree, a star has nothing measured, a measured value
+///   is not finite or its uncertainty not positive, or an id holds a line break.
+/// \throws chempp::error if the stream fails.
+inline void write_abundance_catalog(std::ostream& out, const abundance_catalog& catalog,
+                                    catalog_convention convention) {
+  namespace csv = detail::csv;
+  const std::string fn = "write_abundance_catalog";
+  csv::check_observables(fn, catalog.observables);
+  const Eigen::Index n = catalog.x.rows();
+  const auto m = static_cast<Eigen::Index>(catalog.observables.size());
+  auto shape = [](Eigen::Index r, Eigen::Index c) {
+    return std::to_string(r) + " x " + std::to_string(c);
+  };
+  if (catalog.x.cols() != m || catalog.sigma.rows() != n || catalog.sigma.cols() != m ||
+      catalog.measured.rows() != n || catalog.measured.cols() != m) {
+    throw invalid_argument(fn + ": x (" + shape(catalog.x.rows(), catalog.x.cols()) + "), sigma (" +
+                           shape(catalog.sigma.rows(), catalog.sigma.cols()) + ") and measured (" +
+                           shape(catalog.measured.rows(), catalog.measured.cols()) +
+                           ") must all be stars x " + std::to_string(m) +
+                           " (one column per "
+                           "observable)");
+  }
+  if (!catalog.id.empty() && static_cast<Eigen::Index>(catalog.id.size()) != n) {
+    throw invalid_argument(fn + ": id has " + std::to_string(catalog.id.size()) + " entries for " +
+                           std::to_string(n) + " stars");
+  }
+  bool with_id = false;
+  for (const auto& s : catalog.id) {
+    if (s.find_first_of("\r\n") != std::string::npos) {
+      throw invalid_argument(fn + ": star id '" + s + "' holds a line break");
+    }
+    with_id = with_id || !s.empty();
+  }
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (!catalog.measured.row(i).any()) {
+      throw invalid_argument(fn + ": star " + std::to_string(i) + " has no measured abundance");
+    }
+    for (Eigen::Index k = 0; k < m; ++k) {
+      if (!catalog.measured(i, k)) continue;
+      const std::string at = fn + ": star " + std::to_string(i) + ", " +
+                             catalog.observables[static_cast<std::size_t>(k)];
+      const double v = catalog.x(i, k), s = catalog.sigma(i, k);
+      if (!std::isfinite(v)) {
+        throw invalid_argument(at + ": measured value is not finite (got " +
+                               chempp::detail::format_value(v) + ")");
+      }
+      if (!std::isfinite(s) || !(s > 0.0)) {
+        throw invalid_argument(at + ": uncertainty must be finite and positive (got " +
+                               chempp::detail::format_value(s) + ")");
+      }
+    }
+  }
+
+  const bool galah = convention == catalog_convention::galah;
+  std::vector<std::string> head;
+  if (with_id) head.emplace_back(galah ? "sobject_id" : "APOGEE_ID");
+  for (const auto& name : catalog.observables) {
+    head.push_back(galah ? csv::lower(name) : csv::upper(name));
+    head.push_back(galah ? "e_" + csv::lower(name) : csv::upper(name) + "_ERR");
+  }
+  auto write_row = [&out](const std::vector<std::string>& cells) {
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (c > 0) out << ',';
+      out << csv::quote(cells[c]);
+    }
+    out << '\n';
+  };
+  write_row(head);
+  std::vector<std::string> cells;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    cells.clear();
+    if (with_id) cells.push_back(catalog.id[static_cast<std::size_t>(i)]);
+    for (Eigen::Index k = 0; k < m; ++k) {
+      if (catalog.measured(i, k)) {
+        cells.push_back(csv::format(catalog.x(i, k)));
+        cells.push_back(csv::format(catalog.sigma(i, k)));
+      } else {
+        cells.emplace_back();
+        cells.emplace_back();
+      }
+    }
+    write_row(cells);
+  }
+  if (!out) throw error(fn + ": writing to the stream failed");
+}
+
+}  // namespace chempp::io

@@ -10,4 +10,5 @@
 #include "chempp/inference.hpp"
 #include "chempp/io.hpp"
 #include "chempp/nn.hpp"
+#include "chempp/pipeline.hpp"
 #include "chempp/yields.hpp"

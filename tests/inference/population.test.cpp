@@ -184,7 +184,9 @@ void check_against_exact(const linear_problem& p, double shift, double cov_facto
     CHECK(std::abs(std::sqrt(post.cov(d, d)) / sd(d) - 1.0) < tol_sigma_rel);
   }
   CHECK(std::abs(post.cov(0, 1) / std::sqrt(post.cov(0, 0) * post.cov(1, 1)) - ex.cov(0, 1) / (sd(0) * sd(1))) < 0.03);
-  CHECK(std::abs(post.log_evidence - ex.log_evidence) < tol_log_z);
+  // the evidence: within 4 of the engine's own Monte Carlo standard errors (plus tol_log_z)
+  INFO("log Z standard error " << post.log_evidence_se);
+  CHECK(std::abs(post.log_evidence - ex.log_evidence) < 4.0 * post.log_evidence_se + tol_log_z);
   // HPD level of the exact mean ~ 0; of a point 2σ out along α: 1 − exp(−2) for a Gaussian
   CHECK(post.hpd_level(ex.mean) < 0.02);
   Eigen::Vector2d two_sigma = ex.mean;
@@ -207,23 +209,23 @@ void check_against_exact(const linear_problem& p, double shift, double cov_facto
 
 TEST_CASE("population engine equals the closed form on a linear-Gaussian galaxy (ideal proposals)") {
   // Tolerances: the estimator's only error is Monte Carlo noise of log p̂ per star, ~ 1/sqrt(ESS)
-  // ≈ 0.1 for 256 samples, averaged over stars: mean to 0.1σ, σ to 5 %, log Z to 0.5 nats.
+  // ≈ 0.1 for 128 samples, averaged over stars: mean to 0.1σ, σ to 5 %, log Z to 4 standard errors.
   auto rng = chempp::test::seeded_rng(20261130);
   const auto p = make_problem(rng, 200, false, false);
-  check_against_exact(p, 0.0, 1.0, 0.1, 0.05, 0.5);
+  check_against_exact(p, 0.0, 1.0, 0.1, 0.05, 0.05);
 }
 
 TEST_CASE("population engine: missing elements, per-star sigma and poor proposals stay unbiased") {
   auto rng = chempp::test::seeded_rng(777);
   const auto p = make_problem(rng, 200, true, true);
   // proposals shifted by 1σ and 0.5× too narrow in variance: costs ESS, not bias
-  check_against_exact(p, 1.0, 0.5, 0.15, 0.06, 1.0);
+  check_against_exact(p, 1.0, 0.5, 0.15, 0.06, 0.05);
 }
 
 TEST_CASE("population engine: a single star and a broad posterior") {
   auto rng = chempp::test::seeded_rng(31);
   const auto p = make_problem(rng, 1, true, false);
-  check_against_exact(p, 0.0, 1.0, 0.1, 0.05, 0.1);
+  check_against_exact(p, 0.0, 1.0, 0.1, 0.05, 0.05);
 }
 
 TEST_CASE("population engine rejects bad input, naming the star") {

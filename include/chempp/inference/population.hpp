@@ -157,13 +157,14 @@ struct star_proposal {
 
 /// Settings of the population engine (defaults: the values `population_coverage` measures).
 struct population_options {
-  std::size_t samples_per_star = 256;     ///< importance samples per star and Λ node (final grids)
+  std::size_t samples_per_star = 128;     ///< importance samples per star and Λ node (final grids)
   std::size_t coarse_samples_per_star = 64;  ///< … on the first, locating grid
   double defensive_fraction = 0.1;        ///< share of the samples drawn from the prior
   double proposal_scale = 1.3;            ///< proposal σ = this × the conditional σ
   double student_dof = 5.0;               ///< degrees of freedom of the t proposal (∞: Gaussian)
-  std::size_t grid_points = 17;           ///< nodes per axis of a final grid
-  std::size_t coarse_grid_points = 11;    ///< nodes per axis of the first grid
+  std::size_t grid_points = 11;           ///< nodes per axis of a final grid (spacing 1σ: node sums of a
+                                          ///< Gaussian are exact to ~exp(−2π²); bicubic HPD exact for quadratics)
+  std::size_t coarse_grid_points = 9;     ///< nodes per axis of the first grid
   double grid_half_width = 5.0;           ///< final grid half-width in posterior σ
   double coarse_half_width = 6.0;         ///< first grid half-width in (initial) σ
   std::size_t max_refinements = 6;        ///< final grids at most
@@ -206,6 +207,7 @@ class population_posterior {
   Eigen::Vector2d mean = Eigen::Vector2d::Zero();   ///< posterior mean
   Eigen::Matrix2d cov = Eigen::Matrix2d::Identity(); ///< posterior covariance
   double log_evidence = 0.0;                         ///< log p(X) (natural log)
+  double log_evidence_se = 0.0;                      ///< its Monte Carlo standard error (delta method)
   std::size_t n_stars = 0;                           ///< stars combined
   std::size_t grids = 0;                             ///< grids evaluated (incl. the first)
   std::size_t simulations = 0;                       ///< simulator calls in total
@@ -429,7 +431,9 @@ class population_engine {
       const auto r = star_at(st[i], post.mean, opt.samples_per_star, opt, scratch);
       post.stars[i] = {r.log_value, r.ess, r.correction};
       post.total_bias_correction += r.correction;
+      post.log_evidence_se += 2.0 * r.correction;  // Var(log Ẑ_i) ≈ Var(Ẑ_i)/Z_i² = 2 × correction
     }
+    post.log_evidence_se = std::sqrt(post.log_evidence_se);
     post.bias_correction_gradient = ev.correction_spread;
     return post;
   }

@@ -86,7 +86,9 @@ int main(int argc, char** argv) try {
   for (const auto& d : p.stars) min_ess = std::min(min_ess, d.ess);
   std::vector<std::size_t> measured(cat.n_observables());
   for (std::size_t k = 0; k < cat.n_observables(); ++k) measured[k] = cat.n_measured(k);
-  j["diagnostics"] = {{"grids", p.grids}, {"simulations", p.simulations}, {"smallest_ess", min_ess},
+  if (!p.converged)
+    std::cerr << "chempp-infer: warning: the posterior grid did not converge (see diagnostics.converged)\n";
+  j["diagnostics"] = {{"converged", p.converged}, {"log_evidence_standard_error", p.log_evidence_se}, {"grids", p.grids}, {"simulations", p.simulations}, {"smallest_ess", min_ess},
                       {"total_bias_correction", p.total_bias_correction},
                       {"stars_sampled_outside_T_support", res.proposals_unrestricted},
                       {"stars_measured_per_observable", measured}, {"seconds", res.seconds}};

@@ -119,7 +119,7 @@ int main(int argc, char** argv) try {
   std::cerr << "[population_coverage] model " << model_dir << " (" << b.name << "), world " << world << ", pattern " << pattern
             << ", " << galaxies << " galaxies x " << n_stars << " stars, seed " << seed << ", threads " << threads << "\n";
   tally eng_all, eng_far, eng_near, base_all, base_far, base_near;
-  std::size_t base_failed = 0, unrestricted = 0, redraws = 0;
+  std::size_t base_failed = 0, unrestricted = 0, redraws = 0, not_converged = 0, grids_total = 0;
   double t_infer = 0.0, min_ess = INFINITY;
   nlohmann::json per_galaxy = nlohmann::json::array();
   const auto t_start = std::chrono::steady_clock::now();
@@ -147,6 +147,8 @@ int main(int argc, char** argv) try {
     const auto post = engine.infer(stars, props, opt);
     t_infer += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& s : post.stars) min_ess = std::min(min_ess, s.ess);
+    not_converged += post.converged ? 0 : 1;
+    grids_total += post.grids;
     const double prior_d2 = inf::gaussian{global.mean(), global.covariance()}.mahalanobis2(lam);
     const double level = post.hpd_level(lam), m2 = post.moments().mahalanobis2(lam);
     eng_all.add(level, m2);
@@ -171,7 +173,8 @@ int main(int argc, char** argv) try {
                           {"mahalanobis2", m2},
                           {"baseline_mahalanobis2", b_m2},
                           {"log_evidence", post.log_evidence},
-                          {"grids", post.grids}});
+                          {"grids", post.grids},
+                          {"converged", post.converged}});
     if (!quiet && ((g + 1) % 20 == 0 || g + 1 == galaxies))
       std::cerr << "[population_coverage] " << (g + 1) << "/" << galaxies << ": " << line("engine", eng_all) << "\n";
   }
@@ -187,6 +190,8 @@ int main(int argc, char** argv) try {
   std::cout << "inference: " << t_infer / static_cast<double>(galaxies) << " s per galaxy (" << threads << " threads); smallest ESS "
             << min_ess << "; stars sampled outside T support " << unrestricted << "; GCE redraws " << redraws << "; total " << total
             << " s\n";
+  std::cout << "grids per galaxy " << static_cast<double>(grids_total) / static_cast<double>(galaxies)
+            << "; galaxies whose grids did not converge: " << not_converged << "\n";
   if (!out_file.empty()) {
     nlohmann::json j;
     j["settings"] = {{"model", model_dir}, {"world", world}, {"pattern", pattern}, {"galaxies", galaxies}, {"stars", n_stars},
@@ -195,6 +200,7 @@ int main(int argc, char** argv) try {
     j["baseline_corrected_gaussian"] = {{"all", base_all.json()}, {"beyond_2sigma", base_far.json()},
                                         {"within_2sigma", base_near.json()}, {"failed", base_failed}};
     j["seconds_per_galaxy"] = t_infer / static_cast<double>(galaxies);
+    j["not_converged"] = not_converged;
     j["galaxies"] = per_galaxy;
     std::ofstream(out_file) << j.dump(1) << '\n';
   }

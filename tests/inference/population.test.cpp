@@ -179,6 +179,7 @@ void check_against_exact(const linear_problem& p, double shift, double cov_facto
                     << " exact rho " << ex.cov(0, 1) / (sd(0) * sd(1)));
   INFO("log Z engine " << post.log_evidence << " exact " << ex.log_evidence << "; grids " << post.grids
                        << "; total bias correction " << post.total_bias_correction);
+  CHECK(post.converged);
   for (Eigen::Index d = 0; d < 2; ++d) {
     CHECK(std::abs(post.mean(d) - ex.mean(d)) < tol_mean_sigma * sd(d));
     CHECK(std::abs(std::sqrt(post.cov(d, d)) / sd(d) - 1.0) < tol_sigma_rel);

@@ -168,7 +168,7 @@ struct population_options {
   double grid_half_width = 5.0;           ///< final grid half-width in posterior σ
   double coarse_half_width = 6.0;         ///< first grid half-width in (initial) σ
   std::size_t max_refinements = 6;        ///< final grids at most
-  double stable_shift = 0.15;             ///< mean shift (in σ) accepted as stable
+  double stable_shift = 0.2;              ///< mean shift (in σ) accepted as stable
   double stable_scale = 0.1;              ///< relative σ change accepted as stable
   double border_log_drop = 10.0;          ///< border log density must be this far below the peak
   bool bias_correction = true;            ///< add Var(Ẑ)/(2Ẑ²) to each log Ẑ
@@ -210,6 +210,9 @@ class population_posterior {
   double log_evidence_se = 0.0;                      ///< its Monte Carlo standard error (delta method)
   std::size_t n_stars = 0;                           ///< stars combined
   std::size_t grids = 0;                             ///< grids evaluated (incl. the first)
+  /// False when `max_refinements` grids did not give two agreeing grids that contain and
+  /// resolve the posterior: the result is then the last grid's, and should not be trusted.
+  bool converged = false;
   std::size_t simulations = 0;                       ///< simulator calls in total
   std::vector<star_diagnostics> stars;               ///< per-star diagnostics at Λ̂
   double total_bias_correction = 0.0;                ///< Σ_i of the corrections at Λ̂
@@ -388,6 +391,8 @@ class population_engine {
     Eigen::Vector2d m = start.mean;
     Eigen::Matrix2d c = start.cov;
     grid_eval ev = evaluate(st, m, c, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
+    bool adapted = false, converged = false;
+    Eigen::Vector2d adapted_at = ev.mean;
     bool prev_good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
     for (std::size_t pass = 0; pass < opt.max_refinements; ++pass) {
       const grid_eval prev = ev;
@@ -401,20 +406,27 @@ class population_engine {
       Eigen::Matrix2d c_next = prev.cov;
       if (!contained) c_next = 2.25 * extent;
       else if (!resolved) c_next = extent / 9.0;
-      adapt_all(st, prev.mean, opt, pass);
+      // adapt where the proposals were not adapted yet or the centre moved by more than 1σ;
+      // otherwise keep them, so successive grids share their random numbers and converge
+      if (!adapted || gaussian{adapted_at, prev.cov}.mahalanobis2(prev.mean) > 1.0) {
+        adapt_all(st, prev.mean, opt, pass);
+        adapted = true;
+        adapted_at = prev.mean;
+      }
       ev = evaluate(st, prev.mean, c_next, opt.grid_half_width, opt.grid_points, opt.samples_per_star, opt, post);
       const bool good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
       if (good && prev_good) {
         const double shift = std::sqrt(gaussian{prev.mean, prev.cov}.mahalanobis2(ev.mean));
         const double scale = std::max(std::abs(std::sqrt(ev.cov(0, 0) / prev.cov(0, 0)) - 1.0),
                                       std::abs(std::sqrt(ev.cov(1, 1) / prev.cov(1, 1)) - 1.0));
-        if (shift < opt.stable_shift && scale < opt.stable_scale) break;
+        if (shift < opt.stable_shift && scale < opt.stable_scale) {
+          converged = true;
+          break;
+        }
       }
       prev_good = good;
     }
-    if (ev.border_drop < opt.border_log_drop || ev.min_sd_in_steps < 0.6)
-      throw error("population_engine: the posterior did not fit on the grid after " + std::to_string(post.grids) +
-                  " grids (raise max_refinements)");
+    post.converged = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6 && converged;
     post.mean = ev.mean;
     post.cov = ev.cov;
     post.log_evidence = ev.log_evidence;

@@ -167,7 +167,7 @@ struct population_options {
   std::size_t coarse_grid_points = 9;     ///< nodes per axis of the first grid
   double grid_half_width = 5.0;           ///< final grid half-width in posterior σ
   double coarse_half_width = 6.0;         ///< first grid half-width in (initial) σ
-  std::size_t max_refinements = 6;        ///< final grids at most
+  std::size_t max_refinements = 10;       ///< grids after the first, at most
   double stable_shift = 0.2;              ///< mean shift (in σ) accepted as stable
   double stable_scale = 0.1;              ///< relative σ change accepted as stable
   double border_log_drop = 10.0;          ///< border log density must be this far below the peak
@@ -391,16 +391,19 @@ class population_engine {
     Eigen::Vector2d m = start.mean;
     Eigen::Matrix2d c = start.cov;
     grid_eval ev = evaluate(st, m, c, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
-    bool adapted = false, converged = false;
+    bool adapted = false, converged = false, coarse = true;
     Eigen::Vector2d adapted_at = ev.mean;
     bool prev_good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
+    // Coarse grids (fewer nodes and draws) walk to the posterior and adapt the proposals until
+    // two agree roughly (0.5σ, 25 %); then final grids until two agree within the stable_*
+    // tolerances (the first final grid is compared with the last coarse one).
     for (std::size_t pass = 0; pass < opt.max_refinements; ++pass) {
       const grid_eval prev = ev;
       // The next grid: around the moments when the last grid contained and resolved the
       // posterior; 1.5× wider when its border carried mass (truncated moments); 3× narrower
-      // when the posterior fell between its nodes (σ below 0.6 node spacings; the node sums of a Gaussian are exact to ~exp(−2π²σ²/h²)).
-      const Eigen::Matrix2d extent = prev.axes * prev.axes.transpose() *
-                                     (prev.half_width * prev.half_width / (opt.grid_half_width * opt.grid_half_width));
+      // when the posterior fell between its nodes (σ below 0.6 node spacings; the node sums of
+      // a Gaussian are exact to ~exp(−2π²σ²/h²)).
+      const Eigen::Matrix2d extent = prev.axes * prev.axes.transpose();  // the covariance the grid was built from
       const bool contained = prev.border_drop >= opt.border_log_drop;
       const bool resolved = prev.min_sd_in_steps >= 0.6;
       Eigen::Matrix2d c_next = prev.cov;
@@ -413,13 +416,18 @@ class population_engine {
         adapted = true;
         adapted_at = prev.mean;
       }
-      ev = evaluate(st, prev.mean, c_next, opt.grid_half_width, opt.grid_points, opt.samples_per_star, opt, post);
+      if (coarse)
+        ev = evaluate(st, prev.mean, c_next, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
+      else
+        ev = evaluate(st, prev.mean, c_next, opt.grid_half_width, opt.grid_points, opt.samples_per_star, opt, post);
       const bool good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
       if (good && prev_good) {
         const double shift = std::sqrt(gaussian{prev.mean, prev.cov}.mahalanobis2(ev.mean));
         const double scale = std::max(std::abs(std::sqrt(ev.cov(0, 0) / prev.cov(0, 0)) - 1.0),
                                       std::abs(std::sqrt(ev.cov(1, 1) / prev.cov(1, 1)) - 1.0));
-        if (shift < opt.stable_shift && scale < opt.stable_scale) {
+        if (coarse) {
+          if (shift < 0.5 && scale < 0.25) coarse = false;
+        } else if (shift < opt.stable_shift && scale < opt.stable_scale) {
           converged = true;
           break;
         }

@@ -29,6 +29,7 @@
 #include "chempp/core/compat_eigen.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
@@ -167,7 +168,7 @@ struct population_options {
   std::size_t coarse_grid_points = 9;     ///< nodes per axis of the first grid
   double grid_half_width = 5.0;           ///< final grid half-width in posterior σ
   double coarse_half_width = 6.0;         ///< first grid half-width in (initial) σ
-  std::size_t max_refinements = 10;       ///< grids after the first, at most
+  std::size_t max_refinements = 12;       ///< grids after the first, at most
   double stable_shift = 0.2;              ///< mean shift (in σ) accepted as stable
   double stable_scale = 0.1;              ///< relative σ change accepted as stable
   double border_log_drop = 10.0;          ///< border log density must be this far below the peak
@@ -213,6 +214,10 @@ class population_posterior {
   /// False when `max_refinements` grids did not give two agreeing grids that contain and
   /// resolve the posterior: the result is then the last grid's, and should not be trusted.
   bool converged = false;
+  /// With an exact simulator: the quadratic correction (a, b₁, b₂, H₁₁, H₁₂, H₂₂) in the
+  /// posterior's whitened coordinates, and the stars left uncorrected.
+  std::array<double, 6> exact_correction{};
+  std::size_t exact_skipped = 0;
   std::size_t simulations = 0;                       ///< simulator calls in total
   std::vector<star_diagnostics> stars;               ///< per-star diagnostics at Λ̂
   double total_bias_correction = 0.0;                ///< Σ_i of the corrections at Λ̂
@@ -359,6 +364,25 @@ class population_engine {
   /// \throws invalid_argument on mismatched sizes or bad star data (naming the star).
   [[nodiscard]] population_posterior infer(std::span<const star_data> stars, std::span<const star_proposal> proposals,
                                            const population_options& opt = {}) const {
+    return infer_impl<Sim>(stars, proposals, opt, nullptr);
+  }
+
+  /// As `infer`, then a multi-fidelity correction by an exact simulator (e.g. the GCE model):
+  /// on the final grid's draws, log p̂_exact(x_i | Λ) − log p̂(x_i | Λ) (the exact likelihood
+  /// without the emulator's error covariance) at 6 points around Λ̂ (±1.5σ), summed over stars,
+  /// fitted by a quadratic in Λ and added to the log posterior; moments, evidence and the HPD grid
+  /// are recomputed. Costs 6 × samples_per_star exact runs per star. Stars the exact model cannot
+  /// produce anywhere there are left uncorrected and counted (`exact_skipped`).
+  template <Simulator Exact>
+  [[nodiscard]] population_posterior infer(std::span<const star_data> stars, std::span<const star_proposal> proposals,
+                                           const population_options& opt, const Exact& exact) const {
+    return infer_impl<Exact>(stars, proposals, opt, &exact);
+  }
+
+ private:
+  template <class Exact>
+  [[nodiscard]] population_posterior infer_impl(std::span<const star_data> stars, std::span<const star_proposal> proposals,
+                                                const population_options& opt, const Exact* exact) const {
     const char* fn = "population_engine::infer";
     if (stars.empty()) throw invalid_argument(std::string(fn) + ": no stars given");
     if (proposals.size() != stars.size())
@@ -390,7 +414,9 @@ class population_engine {
     post.n_stars = n;
     Eigen::Vector2d m = start.mean;
     Eigen::Matrix2d c = start.cov;
-    grid_eval ev = evaluate(st, m, c, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
+    // the Gaussian product of the flow's marginals can be several of its σ off at large N (the
+    // overconfidence this engine removes): the first grid spans 3× its σ
+    grid_eval ev = evaluate(st, m, 9.0 * c, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
     bool adapted = false, converged = false, coarse = true;
     Eigen::Vector2d adapted_at = ev.mean;
     bool prev_good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
@@ -434,6 +460,7 @@ class population_engine {
       }
       prev_good = good;
     }
+    if (exact != nullptr) exact_correction(*exact, st, ev, opt, post);
     post.converged = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6 && converged;
     post.mean = ev.mean;
     post.cov = ev.cov;
@@ -461,6 +488,7 @@ class population_engine {
  private:
   struct star_state {
     star_likelihood lik;
+    star_likelihood lik_exact;            // without the simulator error covariance
     Eigen::Vector2d mu_g;                 // proposal's Λ mean
     Eigen::MatrixXd b;                    // L × 2 regression of u on Λ
     Eigen::VectorXd a;                    // L conditional mean at mu_g
@@ -494,13 +522,15 @@ class population_engine {
   }
   // Simulates the m parameter rows and adds log p(x | f) to lw (−inf where the simulation
   // failed or θ is not valid); returns the largest log weight.
-  double add_log_likelihood(const star_state& st, double* theta, double* out, Eigen::Index m, double* lw) const {
-    const std::size_t p = sim_->n_parameters(), k = sim_->n_observables();
-    sim_->simulate(theta, static_cast<std::size_t>(m), out);
+  template <class S>
+  double add_log_likelihood(const S& sim, const star_likelihood& lik, double* theta, double* out, Eigen::Index m,
+                            double* lw) const {
+    const std::size_t p = sim.n_parameters(), k = sim.n_observables();
+    sim.simulate(theta, static_cast<std::size_t>(m), out);
     double mx = -INFINITY;
     for (Eigen::Index r = 0; r < m; ++r) {
       const double* th = theta + static_cast<std::size_t>(r) * p;
-      lw[r] += st.lik(out + static_cast<std::size_t>(r) * k);
+      lw[r] += lik(out + static_cast<std::size_t>(r) * k);
       if ((validity_.valid && !validity_.valid(th)) || std::isnan(lw[r])) lw[r] = -INFINITY;
       mx = std::max(mx, lw[r]);
     }
@@ -535,6 +565,7 @@ class population_engine {
   star_state prepare(const star_data& s, const star_proposal& p, const population_options& opt, std::size_t index) const {
     star_state st;
     st.lik = star_likelihood(s, model_cov_);
+    st.lik_exact = star_likelihood(s);
     if (static_cast<std::size_t>(st.lik.dim()) != sim_->n_observables())
       throw invalid_argument("the star's observable count differs from the simulator's");
     const auto l = static_cast<Eigen::Index>(local_.dim());
@@ -590,6 +621,12 @@ class population_engine {
   // the same fraction from each component, so the estimator stays a balance-heuristic mixture).
   star_value star_at(const star_state& st, const Eigen::Vector2d& lambda, std::size_t m_use,
                      const population_options& opt, std::vector<double>& buf) const {
+    return star_at_with(*sim_, st.lik, st, lambda, m_use, opt, buf);
+  }
+  // The same draws with another simulator and likelihood (the exact correction).
+  template <class S>
+  star_value star_at_with(const S& sim, const star_likelihood& lik, const star_state& st, const Eigen::Vector2d& lambda,
+                          std::size_t m_use, const population_options& opt, std::vector<double>& buf) const {
     const auto l = static_cast<Eigen::Index>(local_.dim());
     const Eigen::Index mq_all = st.eps.rows(), mp_all = st.u_prior.rows();
     const double frac = std::min(1.0, static_cast<double>(m_use) / static_cast<double>(mq_all + mp_all));
@@ -598,7 +635,7 @@ class population_engine {
     const Eigen::Index m = mq + mp;
     const double log_wq = std::log(static_cast<double>(mq) / static_cast<double>(m));
     const double log_wp = std::log(static_cast<double>(mp) / static_cast<double>(m));
-    const std::size_t p = sim_->n_parameters(), k = sim_->n_observables();
+    const std::size_t p = sim.n_parameters(), k = sim.n_observables();
     buf.resize(static_cast<std::size_t>(m) * (p + k + static_cast<std::size_t>(l) + 2));
     double* theta = buf.data();
     double* out = theta + static_cast<std::size_t>(m) * p;
@@ -621,7 +658,7 @@ class population_engine {
       logq[r] = lp - log_add(log_wq + lq_t, log_wp + lp);  // log p(u) − log q_mix(u), then + log L
       put_theta(theta + static_cast<std::size_t>(r) * p, lambda, u);
     }
-    const double mx = add_log_likelihood(st, theta, out, m, logq);
+    const double mx = add_log_likelihood(sim, lik, theta, out, m, logq);
     star_value v;
     if (!std::isfinite(mx)) return v;
     double s1 = 0.0, s2 = 0.0;
@@ -697,7 +734,7 @@ class population_engine {
       us.row(r) = u.transpose();
       put_theta(theta + static_cast<std::size_t>(r) * p, lambda, u);
     }
-    const double mx = add_log_likelihood(st, theta, out, m, lw.data());
+    const double mx = add_log_likelihood(*sim_, st.lik, theta, out, m, lw.data());
     if (!std::isfinite(mx)) return;  // nothing learnt: keep the proposal
     const Eigen::VectorXd w = (lw.array() - mx).exp().matrix();
     const double sw = w.sum(), ess = sw * sw / w.squaredNorm();
@@ -712,6 +749,93 @@ class population_engine {
     if (llt.info() != Eigen::Success || !cov.allFinite()) return;
     st.chol = llt.matrixL();
     st.log_det = st.chol.diagonal().array().log().sum();
+  }
+
+  template <class Exact>
+  void exact_correction(const Exact& exact, const std::vector<star_state>& st, grid_eval& ev, const population_options& opt,
+                        population_posterior& post) const {
+    if (exact.n_parameters() != sim_->n_parameters() || exact.n_observables() != sim_->n_observables())
+      throw invalid_argument("population_engine::infer: the exact simulator's sizes differ from the simulator's");
+    Eigen::LLT<Eigen::Matrix2d> llt(ev.cov);
+    if (llt.info() != Eigen::Success) return;
+    const Eigen::Matrix2d l = llt.matrixL();
+    const double d = 1.5;
+    const std::array<Eigen::Vector2d, 6> zs{Eigen::Vector2d(0, 0), Eigen::Vector2d(d, 0), Eigen::Vector2d(-d, 0),
+                                            Eigen::Vector2d(0, d), Eigen::Vector2d(0, -d), Eigen::Vector2d(d, d)};
+    const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, st.size()));
+    std::vector<std::array<double, 6>> part(workers, std::array<double, 6>{});
+    std::vector<std::size_t> skipped(workers, 0);
+    std::atomic<std::size_t> next{0};
+    chempp::detail::run_workers(workers, [&](std::size_t id) {
+      std::vector<double> buf;
+      for (;;) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= st.size()) break;
+        std::array<double, 6> di{};
+        bool ok = true;
+        for (std::size_t k = 0; k < 6 && ok; ++k) {
+          const Eigen::Vector2d lam = ev.mean + l * zs[k];
+          const auto a = star_at_with(exact, st[i].lik_exact, st[i], lam, opt.samples_per_star, opt, buf);
+          const auto b = star_at(st[i], lam, opt.samples_per_star, opt, buf);
+          di[k] = a.log_value - b.log_value;
+          ok = std::isfinite(di[k]);
+        }
+        if (!ok) {
+          ++skipped[id];
+          continue;
+        }
+        for (std::size_t k = 0; k < 6; ++k) part[id][k] += di[k];
+      }
+    });
+    std::array<double, 6> dk{};
+    for (std::size_t w = 0; w < workers; ++w) {
+      for (std::size_t k = 0; k < 6; ++k) dk[k] += part[w][k];
+      post.exact_skipped += skipped[w];
+    }
+    post.simulations += st.size() * 12 * opt.samples_per_star;
+    // quadratic c(z) = a + b·z + ½ zᵀ H z through the six points
+    const double a = dk[0], b1 = (dk[1] - dk[2]) / (2 * d), b2 = (dk[3] - dk[4]) / (2 * d);
+    const double h11 = (dk[1] + dk[2] - 2 * a) / (d * d), h22 = (dk[3] + dk[4] - 2 * a) / (d * d);
+    const double h12 = (dk[5] - a - d * b1 - d * b2 - 0.5 * d * d * (h11 + h22)) / (d * d);
+    post.exact_correction = {a, b1, b2, h11, h12, h22};
+    // add to the grid and recompute moments and evidence
+    const Eigen::Index n = ev.log_density.rows();
+    const double step = 2.0 * ev.half_width / static_cast<double>(n - 1);
+    Eigen::Matrix2d li;
+    li << 1.0 / l(0, 0), 0.0, -l(1, 0) / (l(0, 0) * l(1, 1)), 1.0 / l(1, 1);
+    const Eigen::Vector2d centre = ev.mean;
+    Eigen::MatrixXd lp(n, n);
+    double mx = -INFINITY;
+    for (Eigen::Index bb = 0; bb < n; ++bb)
+      for (Eigen::Index aa = 0; aa < n; ++aa) {
+        const Eigen::Vector2d node = ev.origin + ev.axes * Eigen::Vector2d(-ev.half_width + static_cast<double>(aa) * step,
+                                                                          -ev.half_width + static_cast<double>(bb) * step);
+        const Eigen::Vector2d z = li * (node - centre);
+        const double c = a + b1 * z(0) + b2 * z(1) + 0.5 * (h11 * z(0) * z(0) + 2.0 * h12 * z(0) * z(1) + h22 * z(1) * z(1));
+        lp(aa, bb) = ev.log_density(aa, bb) + ev.log_evidence + c;
+        mx = std::max(mx, lp(aa, bb));
+      }
+    double s = 0.0;
+    Eigen::Vector2d m1 = Eigen::Vector2d::Zero();
+    Eigen::Matrix2d m2 = Eigen::Matrix2d::Zero();
+    double border = -INFINITY;
+    for (Eigen::Index bb = 0; bb < n; ++bb)
+      for (Eigen::Index aa = 0; aa < n; ++aa) {
+        const Eigen::Vector2d node = ev.origin + ev.axes * Eigen::Vector2d(-ev.half_width + static_cast<double>(aa) * step,
+                                                                          -ev.half_width + static_cast<double>(bb) * step);
+        const double w = std::exp(lp(aa, bb) - mx);
+        s += w;
+        m1 += w * node;
+        m2 += w * node * node.transpose();
+        if (aa == 0 || bb == 0 || aa == n - 1 || bb == n - 1) border = std::max(border, lp(aa, bb));
+      }
+    const double log_cell = std::log(std::abs(ev.axes(0, 0) * ev.axes(1, 1))) + 2.0 * std::log(step);
+    ev.log_evidence = mx + std::log(s) + log_cell;
+    ev.mean = m1 / s;
+    ev.cov = m2 / s - ev.mean * ev.mean.transpose();
+    ev.cov = 0.5 * (ev.cov + ev.cov.transpose());
+    ev.border_drop = mx - border;
+    ev.log_density = lp.array() - ev.log_evidence;
   }
 
   grid_eval evaluate(const std::vector<star_state>& st, const Eigen::Vector2d& mean, const Eigen::Matrix2d& cov,

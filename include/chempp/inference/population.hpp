@@ -804,38 +804,49 @@ class population_engine {
     Eigen::Matrix2d li;
     li << 1.0 / l(0, 0), 0.0, -l(1, 0) / (l(0, 0) * l(1, 1)), 1.0 / l(1, 1);
     const Eigen::Vector2d centre = ev.mean;
-    Eigen::MatrixXd lp(n, n);
-    double mx = -INFINITY;
+    Eigen::VectorXd lp(n * n);
     for (Eigen::Index bb = 0; bb < n; ++bb)
       for (Eigen::Index aa = 0; aa < n; ++aa) {
-        const Eigen::Vector2d node = ev.origin + ev.axes * Eigen::Vector2d(-ev.half_width + static_cast<double>(aa) * step,
-                                                                          -ev.half_width + static_cast<double>(bb) * step);
-        const Eigen::Vector2d z = li * (node - centre);
+        const Eigen::Vector2d z = li * (grid_node(ev, aa, bb, step) - centre);
         const double c = a + b1 * z(0) + b2 * z(1) + 0.5 * (h11 * z(0) * z(0) + 2.0 * h12 * z(0) * z(1) + h22 * z(1) * z(1));
-        lp(aa, bb) = ev.log_density(aa, bb) + ev.log_evidence + c;
-        mx = std::max(mx, lp(aa, bb));
+        lp(aa + n * bb) = ev.log_density(aa, bb) + ev.log_evidence + c;
       }
-    double s = 0.0;
+    summarise(ev, lp);
+  }
+
+  // Node (a, b) of an n × n grid with node spacing `step` (in grid units z).
+  static Eigen::Vector2d grid_node(const grid_eval& ev, Eigen::Index a, Eigen::Index b, double step) {
+    return ev.origin + ev.axes * Eigen::Vector2d(-ev.half_width + static_cast<double>(a) * step,
+                                                 -ev.half_width + static_cast<double>(b) * step);
+  }
+
+  // From the unnormalised log posterior lp at the nodes (index a + n b) of the grid described by
+  // ev (origin, axes, half_width): the log evidence (node sum × cell volume |det axes| step²;
+  // the grid carries all the mass), mean, covariance, border drop, normalised log density.
+  static void summarise(grid_eval& ev, const Eigen::VectorXd& lp) {
+    const auto n = static_cast<Eigen::Index>(std::lround(std::sqrt(static_cast<double>(lp.size()))));
+    const double step = 2.0 * ev.half_width / static_cast<double>(n - 1);
+    const double mx = lp.maxCoeff();
+    double s = 0.0, border = -INFINITY;
     Eigen::Vector2d m1 = Eigen::Vector2d::Zero();
     Eigen::Matrix2d m2 = Eigen::Matrix2d::Zero();
-    double border = -INFINITY;
-    for (Eigen::Index bb = 0; bb < n; ++bb)
-      for (Eigen::Index aa = 0; aa < n; ++aa) {
-        const Eigen::Vector2d node = ev.origin + ev.axes * Eigen::Vector2d(-ev.half_width + static_cast<double>(aa) * step,
-                                                                          -ev.half_width + static_cast<double>(bb) * step);
-        const double w = std::exp(lp(aa, bb) - mx);
+    ev.log_density.resize(n, n);
+    for (Eigen::Index b = 0; b < n; ++b)
+      for (Eigen::Index a = 0; a < n; ++a) {
+        const Eigen::Vector2d node = grid_node(ev, a, b, step);
+        const double v = lp(a + n * b), w = std::exp(v - mx);
         s += w;
         m1 += w * node;
         m2 += w * node * node.transpose();
-        if (aa == 0 || bb == 0 || aa == n - 1 || bb == n - 1) border = std::max(border, lp(aa, bb));
+        if (a == 0 || b == 0 || a == n - 1 || b == n - 1) border = std::max(border, v);
       }
-    const double log_cell = std::log(std::abs(ev.axes(0, 0) * ev.axes(1, 1))) + 2.0 * std::log(step);
-    ev.log_evidence = mx + std::log(s) + log_cell;
+    ev.log_evidence = mx + std::log(s) + std::log(std::abs(ev.axes(0, 0) * ev.axes(1, 1))) + 2.0 * std::log(step);
     ev.mean = m1 / s;
     ev.cov = m2 / s - ev.mean * ev.mean.transpose();
     ev.cov = 0.5 * (ev.cov + ev.cov.transpose());
     ev.border_drop = mx - border;
-    ev.log_density = lp.array() - ev.log_evidence;
+    for (Eigen::Index b = 0; b < n; ++b)
+      for (Eigen::Index a = 0; a < n; ++a) ev.log_density(a, b) = lp(a + n * b) - ev.log_evidence;
   }
 
   grid_eval evaluate(const std::vector<star_state>& st, const Eigen::Vector2d& mean, const Eigen::Matrix2d& cov,
@@ -853,8 +864,7 @@ class population_engine {
     std::vector<Eigen::Vector2d> nodes(g);
     for (Eigen::Index b = 0; b < n; ++b)
       for (Eigen::Index a = 0; a < n; ++a)
-        nodes[static_cast<std::size_t>(a + n * b)] =
-            mean + ev.axes * Eigen::Vector2d(-h + static_cast<double>(a) * step, -h + static_cast<double>(b) * step);
+        nodes[static_cast<std::size_t>(a + n * b)] = grid_node(ev, a, b, step);
     // per-node sum over stars, accumulated per worker
     const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, st.size()));
     std::vector<Eigen::VectorXd> partial(workers, Eigen::VectorXd::Zero(static_cast<Eigen::Index>(g)));
@@ -883,30 +893,7 @@ class population_engine {
     const double mx = lp.maxCoeff();
     if (!std::isfinite(mx))
       throw error("population_engine: the likelihood is zero on the whole grid (every star impossible?)");
-    // log evidence: Σ over nodes × cell volume (|det axes| step²) — the grid carries all mass
-    const double log_cell = std::log(std::abs(ev.axes(0, 0) * ev.axes(1, 1))) + 2.0 * std::log(step);
-    double s = 0.0;
-    Eigen::Vector2d m1 = Eigen::Vector2d::Zero();
-    Eigen::Matrix2d m2 = Eigen::Matrix2d::Zero();
-    for (std::size_t k = 0; k < g; ++k) {
-      const double w = std::exp(lp(static_cast<Eigen::Index>(k)) - mx);
-      s += w;
-      m1 += w * nodes[k];
-      m2 += w * nodes[k] * nodes[k].transpose();
-    }
-    ev.log_evidence = mx + std::log(s) + log_cell;
-    ev.mean = m1 / s;
-    ev.cov = m2 / s - ev.mean * ev.mean.transpose();
-    ev.cov = 0.5 * (ev.cov + ev.cov.transpose());
-    // border drop
-    double border = -INFINITY;
-    for (Eigen::Index b = 0; b < n; ++b)
-      for (Eigen::Index a = 0; a < n; ++a)
-        if (a == 0 || b == 0 || a == n - 1 || b == n - 1) border = std::max(border, lp(a + n * b));
-    ev.border_drop = mx - border;
-    ev.log_density.resize(n, n);
-    for (Eigen::Index b = 0; b < n; ++b)
-      for (Eigen::Index a = 0; a < n; ++a) ev.log_density(a, b) = lp(a + n * b) - ev.log_evidence;
+    summarise(ev, lp);
     // spread of the summed bias corrections over the nodes within 2σ of the mean
     double cmin = INFINITY, cmax = -INFINITY;
     const gaussian gm{ev.mean, ev.cov};

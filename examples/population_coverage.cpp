@@ -12,7 +12,8 @@
 //
 // Usage: population_coverage --model DIR [--world emulator|gce] [--pattern paper|survey]
 //        [--galaxies N] [--stars N] [--lambda A,B] [--seed N] [--threads N] [--samples M]
-//        [--out FILE.json] [--quiet] [--exact-correction]
+//        [--out FILE.json] [--quiet] [--exact-correction] [--trace]
+// --trace: every grid of every galaxy (mean, σ, border log drop, evidence) on stderr.
 // --exact-correction: the engine's multi-fidelity correction by CHEMPY itself (6 × 128 CHEMPY
 // runs per star) on top of the emulator.
 #include <chrono>
@@ -70,7 +71,7 @@ int main(int argc, char** argv) try {
   std::size_t galaxies = 400, n_stars = 100, samples = 0;
   std::uint64_t seed = 1;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  bool quiet = false, fixed_lambda = false, exact_correction = false;
+  bool quiet = false, fixed_lambda = false, exact_correction = false, trace = false;
   Eigen::Vector2d lambda_fixed(-2.3, -2.89);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -89,6 +90,7 @@ int main(int argc, char** argv) try {
     else if (a == "--out") out_file = next();
     else if (a == "--quiet") quiet = true;
     else if (a == "--exact-correction") exact_correction = true;
+    else if (a == "--trace") trace = true;
     else if (a == "--lambda") {
       const auto v = next();
       const auto c = v.find(',');
@@ -147,10 +149,20 @@ int main(int argc, char** argv) try {
     unrestricted += unres;
     auto opt = set.engine;
     opt.seed = seed * 1000003 + g;
+    if (trace)
+      opt.on_grid = [g](const inf::grid_report& r) {
+        std::cerr << "[trace] galaxy " << g << " grid " << r.index << " nodes " << r.nodes << " M " << r.samples_per_star
+                  << " mean " << r.mean.transpose() << " sd " << r.cov.diagonal().cwiseSqrt().transpose() << " border "
+                  << r.border_log_drop << " logZ " << r.log_evidence << "\n";
+      };
     const auto post = exact_correction ? engine.infer(stars, props, opt, gce_sim) : engine.infer(stars, props, opt);
     t_infer += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& s : post.stars) min_ess = std::min(min_ess, s.ess);
     not_converged += post.converged ? 0 : 1;
+    if (trace)
+      std::cerr << "[trace] galaxy " << g << " final mean " << post.mean.transpose() << " sd "
+                << post.cov.diagonal().cwiseSqrt().transpose() << " converged " << post.converged << " correction "
+                << Eigen::Map<const Eigen::VectorXd>(post.exact_correction.data(), 6).transpose() << " true " << lam.transpose() << "\n";
     grids_total += post.grids;
     const double prior_d2 = inf::gaussian{global.mean(), global.covariance()}.mahalanobis2(lam);
     const double level = post.hpd_level(lam), m2 = post.moments().mahalanobis2(lam);

@@ -416,25 +416,41 @@ class population_engine {
     Eigen::Matrix2d c = start.cov;
     // the Gaussian product of the flow's marginals can be several of its σ off at large N (the
     // overconfidence this engine removes): the first grid spans 3× its σ
-    grid_eval ev = evaluate(st, m, 9.0 * c, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
+    // Coarse grids only locate: their spacing (1.5σ by default) needs σ ≥ 0.45 spacings
+    // (node-sum error ~2·exp(−2π²·0.45²) ≈ 4 % of the variance); final grids need 0.6 (0.1 %).
+    const auto coarse_grid = [&](const Eigen::Vector2d& centre, const Eigen::Matrix2d& extent) {
+      grid_eval e = evaluate(st, centre, extent, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
+      e.needed_resolution = 0.45;
+      return e;
+    };
+    const auto final_grid = [&](const Eigen::Vector2d& centre, const Eigen::Matrix2d& extent) {
+      return evaluate(st, centre, extent, opt.grid_half_width, opt.grid_points, opt.samples_per_star, opt, post);
+    };
+    grid_eval ev = coarse_grid(m, 9.0 * c);
     bool adapted = false, converged = false, coarse = true;
     Eigen::Vector2d adapted_at = ev.mean;
-    bool prev_good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
+    bool prev_good = ev.good(opt);
     // Coarse grids (fewer nodes and draws) walk to the posterior and adapt the proposals until
     // two agree roughly (0.5σ, 25 %); then final grids until two agree within the stable_*
     // tolerances (the first final grid is compared with the last coarse one).
     for (std::size_t pass = 0; pass < opt.max_refinements; ++pass) {
       const grid_eval prev = ev;
       // The next grid: around the moments when the last grid contained and resolved the
-      // posterior; 1.5× wider when its border carried mass (truncated moments); 3× narrower
-      // when the posterior fell between its nodes (σ below 0.6 node spacings; the node sums of
-      // a Gaussian are exact to ~exp(−2π²σ²/h²)).
+      // posterior; 1.5× wider when its border carried mass (truncated moments). When the
+      // posterior fell between its nodes (σ below 0.6 node spacings, 0.45 on coarse grids; the node sums of a
+      // Gaussian are exact to ~exp(−2π²σ²/h²)) its moments are known to within a cell: the next
+      // grid is built from them plus a cell's own variance (step²/12 in grid units, Sheppard's
+      // correction), so a posterior of 0.5 spacings is not shrunk past its own σ.
       const Eigen::Matrix2d extent = prev.axes * prev.axes.transpose();  // the covariance the grid was built from
       const bool contained = prev.border_drop >= opt.border_log_drop;
-      const bool resolved = prev.min_sd_in_steps >= 0.6;
+      const bool resolved = prev.min_sd_in_steps >= prev.needed_resolution;
       Eigen::Matrix2d c_next = prev.cov;
-      if (!contained) c_next = 2.25 * extent;
-      else if (!resolved) c_next = extent / 9.0;
+      if (!contained) {
+        c_next = 2.25 * extent;
+      } else if (!resolved) {
+        const double step = 2.0 * prev.half_width / static_cast<double>(prev.log_density.rows() - 1);
+        c_next = prev.cov + extent * (step * step / 12.0);
+      }
       // adapt where the proposals were not adapted yet or the centre moved by more than 1σ;
       // otherwise keep them, so successive grids share their random numbers and converge
       if (!adapted || gaussian{adapted_at, prev.cov}.mahalanobis2(prev.mean) > 1.0) {
@@ -442,11 +458,8 @@ class population_engine {
         adapted = true;
         adapted_at = prev.mean;
       }
-      if (coarse)
-        ev = evaluate(st, prev.mean, c_next, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
-      else
-        ev = evaluate(st, prev.mean, c_next, opt.grid_half_width, opt.grid_points, opt.samples_per_star, opt, post);
-      const bool good = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6;
+      ev = coarse ? coarse_grid(prev.mean, c_next) : final_grid(prev.mean, c_next);
+      const bool good = ev.good(opt);
       if (good && prev_good) {
         const double shift = std::sqrt(gaussian{prev.mean, prev.cov}.mahalanobis2(ev.mean));
         const double scale = std::max(std::abs(std::sqrt(ev.cov(0, 0) / prev.cov(0, 0)) - 1.0),
@@ -460,8 +473,20 @@ class population_engine {
       }
       prev_good = good;
     }
-    if (exact != nullptr) exact_correction(*exact, st, ev, opt, post);
-    post.converged = ev.border_drop >= opt.border_log_drop && ev.min_sd_in_steps >= 0.6 && converged;
+    if (exact != nullptr) {
+      // the correction (fitted within ±1.5σ of the emulator posterior) can move the posterior
+      // by a fraction of σ: when the corrected grid no longer contains it, one more emulator
+      // grid around the corrected moments, with the same correction (a function of Λ)
+      const auto corr = fit_exact_correction(*exact, st, ev, opt, post);
+      if (corr.valid) {
+        apply_correction(corr, ev);
+        if (!ev.good(opt)) {
+          ev = final_grid(ev.mean, ev.cov);
+          apply_correction(corr, ev);
+        }
+      }
+    }
+    post.converged = ev.good(opt) && converged;
     post.mean = ev.mean;
     post.cov = ev.cov;
     post.log_evidence = ev.log_evidence;
@@ -509,6 +534,11 @@ class population_engine {
     Eigen::Matrix2d cov, axes;
     double half_width = 0.0, log_evidence = 0.0, border_drop = 0.0, correction_spread = 0.0;
     double min_sd_in_steps = 0.0;  // smallest posterior σ along any direction, in node spacings
+    double needed_resolution = 0.6;  // … at least this for the grid to resolve the posterior
+    /// Contains (border far below the peak) and resolves the posterior.
+    [[nodiscard]] bool good(const population_options& o) const {
+      return border_drop >= o.border_log_drop && min_sd_in_steps >= needed_resolution;
+    }
     Eigen::MatrixXd log_density;
   };
 
@@ -751,13 +781,30 @@ class population_engine {
     st.log_det = st.chol.diagonal().array().log().sum();
   }
 
+  // The exact simulator's correction of the summed log likelihoods, c(Λ) = Σ_i [log p̂_exact −
+  // log p̂_sim](x_i | Λ), as a quadratic in the whitened coordinates z = L⁻¹(Λ − centre) of the
+  // emulator posterior (mean `centre`, covariance L Lᵀ).
+  struct quadratic_correction {
+    bool valid = false;
+    Eigen::Vector2d centre = Eigen::Vector2d::Zero();
+    Eigen::Matrix2d li = Eigen::Matrix2d::Identity();  // L⁻¹
+    std::array<double, 6> coef{};                      // a, b₁, b₂, H₁₁, H₁₂, H₂₂
+    [[nodiscard]] double operator()(const Eigen::Vector2d& lambda) const {
+      const Eigen::Vector2d z = li * (lambda - centre);
+      return coef[0] + coef[1] * z(0) + coef[2] * z(1) +
+             0.5 * (coef[3] * z(0) * z(0) + 2.0 * coef[4] * z(0) * z(1) + coef[5] * z(1) * z(1));
+    }
+  };
+
+  // Fits the correction from six Λ nodes (±1.5σ), the same proposal draws for both simulators.
   template <class Exact>
-  void exact_correction(const Exact& exact, const std::vector<star_state>& st, grid_eval& ev, const population_options& opt,
-                        population_posterior& post) const {
+  quadratic_correction fit_exact_correction(const Exact& exact, const std::vector<star_state>& st, const grid_eval& ev,
+                                            const population_options& opt, population_posterior& post) const {
     if (exact.n_parameters() != sim_->n_parameters() || exact.n_observables() != sim_->n_observables())
       throw invalid_argument("population_engine::infer: the exact simulator's sizes differ from the simulator's");
+    quadratic_correction q;
     Eigen::LLT<Eigen::Matrix2d> llt(ev.cov);
-    if (llt.info() != Eigen::Success) return;
+    if (llt.info() != Eigen::Success) return q;
     const Eigen::Matrix2d l = llt.matrixL();
     const double d = 1.5;
     const std::array<Eigen::Vector2d, 6> zs{Eigen::Vector2d(0, 0), Eigen::Vector2d(d, 0), Eigen::Vector2d(-d, 0),
@@ -798,20 +845,35 @@ class population_engine {
     const double h11 = (dk[1] + dk[2] - 2 * a) / (d * d), h22 = (dk[3] + dk[4] - 2 * a) / (d * d);
     const double h12 = (dk[5] - a - d * b1 - d * b2 - 0.5 * d * d * (h11 + h22)) / (d * d);
     post.exact_correction = {a, b1, b2, h11, h12, h22};
-    // add to the grid and recompute moments and evidence
+    q.valid = true;
+    q.centre = ev.mean;
+    q.li << 1.0 / l(0, 0), 0.0, -l(1, 0) / (l(0, 0) * l(1, 1)), 1.0 / l(1, 1);
+    q.coef = post.exact_correction;
+    return q;
+  }
+
+  // Adds the correction to the grid's log density and recomputes its summary.
+  static void apply_correction(const quadratic_correction& q, grid_eval& ev) {
     const Eigen::Index n = ev.log_density.rows();
     const double step = 2.0 * ev.half_width / static_cast<double>(n - 1);
-    Eigen::Matrix2d li;
-    li << 1.0 / l(0, 0), 0.0, -l(1, 0) / (l(0, 0) * l(1, 1)), 1.0 / l(1, 1);
-    const Eigen::Vector2d centre = ev.mean;
     Eigen::VectorXd lp(n * n);
     for (Eigen::Index bb = 0; bb < n; ++bb)
-      for (Eigen::Index aa = 0; aa < n; ++aa) {
-        const Eigen::Vector2d z = li * (grid_node(ev, aa, bb, step) - centre);
-        const double c = a + b1 * z(0) + b2 * z(1) + 0.5 * (h11 * z(0) * z(0) + 2.0 * h12 * z(0) * z(1) + h22 * z(1) * z(1));
-        lp(aa + n * bb) = ev.log_density(aa, bb) + ev.log_evidence + c;
-      }
+      for (Eigen::Index aa = 0; aa < n; ++aa)
+        lp(aa + n * bb) = ev.log_density(aa, bb) + ev.log_evidence + q(grid_node(ev, aa, bb, step));
     summarise(ev, lp);
+    ev.min_sd_in_steps = resolution(ev);
+  }
+
+  // Resolution: the smallest posterior σ along any direction, in node spacings (the posterior
+  // covariance in grid units z, smallest eigenvalue in 2 × 2 closed form).
+  static double resolution(const grid_eval& ev) {
+    const double step = 2.0 * ev.half_width / static_cast<double>(ev.log_density.rows() - 1);
+    Eigen::Matrix2d ai;  // inverse of the lower-triangular axes
+    ai << 1.0 / ev.axes(0, 0), 0.0, -ev.axes(1, 0) / (ev.axes(0, 0) * ev.axes(1, 1)), 1.0 / ev.axes(1, 1);
+    const Eigen::Matrix2d cz = ai * ev.cov * ai.transpose();
+    const double tr = cz.trace(), det = cz(0, 0) * cz(1, 1) - cz(0, 1) * cz(1, 0);
+    const double lmin = 0.5 * tr - std::sqrt(std::max(0.0, 0.25 * tr * tr - det));
+    return lmin > 0.0 ? std::sqrt(lmin) / step : 0.0;
   }
 
   // Node (a, b) of an n × n grid with node spacing `step` (in grid units z).
@@ -905,14 +967,7 @@ class population_engine {
       }
     }
     ev.correction_spread = cmax >= cmin ? cmax - cmin : 0.0;
-    {  // resolution: posterior covariance in grid units z, smallest eigenvalue (2 × 2 closed form)
-      Eigen::Matrix2d ai;  // inverse of the lower-triangular axes
-      ai << 1.0 / ev.axes(0, 0), 0.0, -ev.axes(1, 0) / (ev.axes(0, 0) * ev.axes(1, 1)), 1.0 / ev.axes(1, 1);
-      const Eigen::Matrix2d cz = ai * ev.cov * ai.transpose();
-      const double tr = cz.trace(), det = cz(0, 0) * cz(1, 1) - cz(0, 1) * cz(1, 0);
-      const double lmin = 0.5 * tr - std::sqrt(std::max(0.0, 0.25 * tr * tr - det));
-      ev.min_sd_in_steps = lmin > 0.0 ? std::sqrt(lmin) / step : 0.0;
-    }
+    ev.min_sd_in_steps = resolution(ev);
     if (opt.on_grid) opt.on_grid(grid_report{post.grids, g, m_use, ev.mean, ev.cov, ev.border_drop, ev.log_evidence});
     return ev;
   }

@@ -103,6 +103,7 @@ if(CHEMPP_BUILD_EXAMPLES)
   add_executable(example_06_gpu_inference ${PROJECT_SOURCE_DIR}/examples/06_gpu_inference.cpp
     ${PROJECT_SOURCE_DIR}/examples/06_gpu_inference.cu)
   target_link_libraries(example_06_gpu_inference PRIVATE chempp::cuda)
+  target_include_directories(example_06_gpu_inference PRIVATE ${PROJECT_SOURCE_DIR}/examples)  # support/cli.hpp
   chempp_configure_cuda_target(example_06_gpu_inference)
   set_target_properties(example_06_gpu_inference PROPERTIES OUTPUT_NAME gpu_inference
     RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/examples)

@@ -5,7 +5,7 @@
 Usage: python3 examples/05_paper_pipeline.py [OUT_DIR]   (default: paper_pipeline_out)
 Needs numpy and matplotlib (Debian: python3-numpy python3-matplotlib). Writes PNGs into OUT_DIR:
 lambda_vs_n.png (Λ against the number of stars, 1σ/2σ bands, per scenario and combiner),
-joint_posterior.png (exact grid posterior and Gaussian combinations for N = 100),
+joint_posterior.png (the population posterior and the Gaussian product for N = 100),
 tarp.png (TARP expected coverage), sbc_ranks.png (SBC rank histograms).
 """
 import csv
@@ -31,8 +31,8 @@ def read_csv(name):
 # --- Λ against N ----------------------------------------------------------------------------
 rows = read_csv("lambda_vs_n.csv")
 scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
-combiners = ["corrected", "exact_grid", "paper", "inverse_variance_1d"]
-styles = {"corrected": "-", "exact_grid": ":", "paper": "--", "inverse_variance_1d": "-."}
+combiners = ["population", "corrected"]
+styles = {"population": "-", "corrected": "--"}
 fig, axes = plt.subplots(2, len(scenarios), figsize=(4.2 * len(scenarios), 6.5), sharex=True,
                          squeeze=False)
 for j, sc in enumerate(scenarios):
@@ -48,7 +48,7 @@ for j, sc in enumerate(scenarios):
             s = np.array([float(r[key + "_sigma"]) for r in sel])
             xs = n * (1.0 + 0.06 * k)
             line, = ax.plot(xs, m, styles[comb], marker="o", ms=3, label=comb)
-            if comb == "corrected":
+            if comb == "population":
                 ax.fill_between(xs, m - 2 * s, m + 2 * s, color=line.get_color(), alpha=0.15)
                 ax.fill_between(xs, m - s, m + s, color=line.get_color(), alpha=0.3)
         truth = float(sel[0][key + "_true"]) if sel else None
@@ -81,7 +81,7 @@ if grids:
         sc = g[len("grid_"):-len("_N100.csv")]
         info = res["scenarios"][sc]["N"]["100"]
         t = np.linspace(0, 2 * np.pi, 200)
-        for comb, col in (("corrected", "C1"), ("paper", "C2")):
+        for comb, col in (("corrected", "C1"),):
             if comb not in info:
                 continue
             mu = np.array(info[comb]["mean"])
@@ -92,7 +92,7 @@ if grids:
                 ax.plot(e[0], e[1], color=col, lw=1, label=comb if r < 2 else None)
         truth = res["scenarios"][sc]["truth"]
         ax.plot(*truth, "k*", ms=10, label="truth")
-        ax.set_title(f"{sc}, N = 100 (blue: exact grid)")
+        ax.set_title(f"{sc}, N = 100 (blue: population posterior)")
         ax.set_xlabel(r"$\alpha_{\rm IMF}$")
         ax.set_ylabel(r"$\log_{10} N_{\rm Ia}$")
         ax.legend(fontsize=7)

@@ -34,6 +34,7 @@
 #include "chempp/flow/benchmark_task.hpp"
 #include "chempp/flow/sampler.hpp"
 #include "chempp/flow/train.hpp"
+#include "support/cli.hpp"
 
 namespace fl = chempp::flow;
 namespace inf = chempp::inference;
@@ -44,33 +45,18 @@ bool gpu_star_gaussians(const chempp::cuda::maf_weights& weights, const std::vec
                         std::vector<double>& cov, std::string& device);
 
 int main(int argc, char** argv) try {
-  std::filesystem::path out_dir = "gpu_inference_out";
-  std::size_t n_stars = 1000, samples = 1000, train_pairs = 20000;
-  int max_epochs = 300;
-  std::uint64_t seed = 1;
-  bool force_cpu = false;
-  unsigned threads = 2;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw chempp::invalid_argument("gpu_inference: " + a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--out") out_dir = value();
-    else if (a == "--stars") n_stars = std::stoul(value());
-    else if (a == "--samples") samples = std::stoul(value());
-    else if (a == "--seed") seed = std::stoull(value());
-    else if (a == "--train-pairs") train_pairs = std::stoul(value());
-    else if (a == "--epochs") max_epochs = std::stoi(value());
-    else if (a == "--threads") threads = static_cast<unsigned>(std::max(1, std::stoi(value())));
-    else if (a == "--cpu") force_cpu = true;
-    else if (a == "--help" || a == "-h") {
-      std::printf("usage: gpu_inference [--out DIR] [--stars N] [--samples N] [--seed N] [--train-pairs N] [--epochs N] [--cpu] [--threads N]\n");
-      return 0;
-    } else {
-      throw chempp::invalid_argument("gpu_inference: unknown option " + a);
-    }
-  }
+  const chempp_examples::cli cli(
+      argc, argv,
+      "usage: gpu_inference [--out DIR] [--stars N] [--samples N] [--seed N] [--train-pairs N] [--epochs N] [--cpu] [--threads N]",
+      {"--out", "--stars", "--samples", "--seed", "--train-pairs", "--epochs", "--threads"}, {"--cpu"});
+  if (cli.help()) return 0;
+  const std::filesystem::path out_dir = cli.text("--out", "gpu_inference_out");
+  const std::size_t n_stars = cli.positive("--stars", 1000), samples = cli.count("--samples", 1000);
+  const std::size_t train_pairs = cli.positive("--train-pairs", 20000);
+  const int max_epochs = static_cast<int>(cli.positive("--epochs", 300));
+  const std::uint64_t seed = cli.count("--seed", 1);
+  const bool force_cpu = cli.has("--cpu");
+  const unsigned threads = static_cast<unsigned>(cli.positive("--threads", 2));
   if (n_stars < 1 || samples < 3) throw chempp::invalid_argument("gpu_inference: need >= 1 star and >= 3 samples");
   std::filesystem::create_directories(out_dir);
   using clock = std::chrono::steady_clock;

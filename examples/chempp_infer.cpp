@@ -21,45 +21,26 @@
 
 #include "chempp/io/catalog.hpp"
 #include "chempp/pipeline.hpp"
+#include "support/cli.hpp"
 
 int main(int argc, char** argv) try {
-  std::string model, catalog, out;
-  std::uint64_t seed = 1;
-  std::size_t draws = 4000;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  bool quiet = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--model") model = next();
-    else if (a == "--catalog") catalog = next();
-    else if (a == "--out") out = next();
-    else if (a == "--seed") seed = std::stoull(next());
-    else if (a == "--draws") draws = std::stoul(next());
-    else if (a == "--threads") threads = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--quiet") quiet = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << "usage: chempp-infer --model DIR --catalog FILE.csv --out RESULT.json [--threads N] [--seed N] [--draws N]\n";
-      return 0;
-    } else throw std::runtime_error("unknown option " + a + " (see --help)");
-  }
-  if (model.empty() || catalog.empty() || out.empty()) throw std::runtime_error("--model, --catalog and --out are required");
+  const chempp_examples::cli cli(
+      argc, argv,
+      "usage: chempp-infer --model DIR --catalog FILE.csv --out RESULT.json [--threads N] [--seed N] [--draws N] [--quiet]",
+      {"--model", "--catalog", "--out", "--seed", "--draws", "--threads"}, {"--quiet"});
+  if (cli.help()) return 0;
+  const std::string model = cli.required("--model"), catalog = cli.required("--catalog"), out = cli.required("--out");
+  const std::uint64_t seed = cli.count("--seed", 1);
+  const std::size_t draws = cli.count("--draws", 4000);
+  const unsigned threads = cli.threads();
+  const bool quiet = cli.has("--quiet");
   if (draws < 2000) throw std::runtime_error("--draws must be at least 2000");
   const auto bundle = chempp::pipeline::load_bundle(model);
   const auto cat = chempp::io::read_abundance_catalog(catalog, bundle.catalog_columns);
   if (cat.stars() == 0) throw chempp::file_error(catalog, 0, "", "the catalog has no stars");
-  std::vector<chempp::inference::star_data> stars(cat.stars());
-  for (std::size_t i = 0; i < cat.stars(); ++i) {
-    const auto r = static_cast<Eigen::Index>(i);
-    stars[i].x = cat.x.row(r).transpose();
-    stars[i].sigma = cat.sigma.row(r).transpose();
-    stars[i].measured = cat.measured.row(r).transpose();
-  }
+  const auto stars = chempp::pipeline::catalog_stars(cat);
   chempp::pipeline::inference_settings set;
-  set.engine.threads = std::max(1u, threads);
+  set.engine.threads = threads;
   set.engine.seed = seed;
   if (!quiet)
     set.engine.on_grid = [](const chempp::inference::grid_report& g) {

@@ -11,34 +11,22 @@
 #include <thread>
 
 #include "chempp/pipeline.hpp"
+#include "support/cli.hpp"
 
 int main(int argc, char** argv) try {
-  std::string out, config = "small", yields = "tng";
-  std::uint64_t seed = 1;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  bool quiet = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--out") out = next();
-    else if (a == "--config") config = next();
-    else if (a == "--seed") seed = std::stoull(next());
-    else if (a == "--yields") yields = next();
-    else if (a == "--threads") threads = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--quiet") quiet = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << "usage: chempp-train --out DIR [--config small|paper] [--seed N] [--yields tng|alt] [--threads N] [--quiet]\n";
-      return 0;
-    } else throw std::runtime_error("unknown option " + a + " (see --help)");
-  }
-  if (out.empty()) throw std::runtime_error("--out DIR is required");
+  const chempp_examples::cli cli(
+      argc, argv, "usage: chempp-train --out DIR [--config small|paper] [--seed N] [--yields tng|alt] [--threads N] [--quiet]",
+      {"--out", "--config", "--seed", "--yields", "--threads"}, {"--quiet"});
+  if (cli.help()) return 0;
+  const std::string out = cli.required("--out"), config = cli.choice("--config", "small", {"small", "paper"});
+  const std::string yields = cli.text("--yields", "tng");
+  const std::uint64_t seed = cli.count("--seed", 1);
+  const unsigned threads = cli.threads();
+  const bool quiet = cli.has("--quiet");
   auto cfg = chempp::pipeline::make_bundle_config(config);
   cfg.yields = yields;
   const auto t0 = std::chrono::steady_clock::now();
-  const auto bundle = chempp::pipeline::train_bundle(cfg, seed, std::max(1u, threads), [&](const std::string& s) {
+  const auto bundle = chempp::pipeline::train_bundle(cfg, seed, threads, [&](const std::string& s) {
     if (!quiet) std::cerr << "[chempp-train] " << s << std::endl;
   });
   chempp::pipeline::save_bundle(bundle, out);

@@ -22,35 +22,22 @@
 #include "chempp/inference/hierarchical_model.hpp"
 #include "chempp/inference/nuts.hpp"
 #include "chempp/pipeline.hpp"
+#include "support/cli.hpp"
 
 namespace inf = chempp::inference;
 namespace pl = chempp::pipeline;
 
 int main(int argc, char** argv) try {
-  std::string model_dir, out_file;
-  std::size_t n_stars = 100, galaxies = 3, warmup = 500, draws = 1000;
-  std::uint64_t seed = 5;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--model") model_dir = next();
-    else if (a == "--stars") n_stars = std::stoul(next());
-    else if (a == "--galaxies") galaxies = std::stoul(next());
-    else if (a == "--seed") seed = std::stoull(next());
-    else if (a == "--warmup") warmup = std::stoul(next());
-    else if (a == "--draws") draws = std::stoul(next());
-    else if (a == "--threads") threads = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--out") out_file = next();
-    else if (a == "--help" || a == "-h") {
-      std::cout << "usage: nuts_check --model DIR [--stars N] [--galaxies N] [--seed N] [--warmup N] [--draws N] [--out FILE]\n";
-      return 0;
-    } else throw std::runtime_error("unknown option " + a + " (see --help)");
-  }
-  if (model_dir.empty()) throw std::runtime_error("--model DIR is required");
+  const chempp_examples::cli cli(
+      argc, argv,
+      "usage: nuts_check --model DIR [--stars N] [--galaxies N] [--seed N] [--warmup N] [--draws N] [--threads N] [--out FILE]",
+      {"--model", "--stars", "--galaxies", "--seed", "--warmup", "--draws", "--threads", "--out"});
+  if (cli.help()) return 0;
+  const std::string model_dir = cli.required("--model"), out_file = cli.text("--out");
+  const std::size_t n_stars = cli.positive("--stars", 100), galaxies = cli.count("--galaxies", 3);
+  const std::size_t warmup = cli.positive("--warmup", 500), draws = cli.positive("--draws", 1000);
+  const std::uint64_t seed = cli.count("--seed", 5);
+  const unsigned threads = cli.threads();
   const auto b = pl::load_bundle(model_dir);
   const auto emu = b.simulator();
   auto validity = b.validity();

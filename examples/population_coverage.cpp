@@ -31,6 +31,7 @@
 #include "chempp/diagnostics.hpp"
 #include "chempp/gce.hpp"
 #include "chempp/pipeline.hpp"
+#include "support/cli.hpp"
 
 namespace inf = chempp::inference;
 namespace pl = chempp::pipeline;
@@ -67,45 +68,28 @@ std::string line(const std::string& name, const tally& t) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::string model_dir, world = "emulator", pattern = "paper", out_file;
-  std::size_t galaxies = 400, n_stars = 100, samples = 0;
-  std::uint64_t seed = 1;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  bool quiet = false, fixed_lambda = false, exact_correction = false, trace = false;
+  const chempp_examples::cli cli(
+      argc, argv,
+      "usage: population_coverage --model DIR [--world emulator|gce] [--pattern paper|survey]\n"
+      "       [--galaxies N] [--stars N] [--lambda A,B] [--seed N] [--threads N] [--samples M] [--out FILE]\n"
+      "       [--quiet] [--exact-correction] [--trace]",
+      {"--model", "--world", "--pattern", "--galaxies", "--stars", "--samples", "--seed", "--threads", "--out", "--lambda"},
+      {"--quiet", "--exact-correction", "--trace"});
+  if (cli.help()) return 0;
+  const std::string model_dir = cli.required("--model"), out_file = cli.text("--out");
+  const std::string world = cli.choice("--world", "emulator", {"emulator", "gce"});
+  const std::string pattern = cli.choice("--pattern", "paper", {"paper", "survey"});
+  const std::size_t galaxies = cli.positive("--galaxies", 400), n_stars = cli.positive("--stars", 100);
+  const std::size_t samples = cli.count("--samples", 0);
+  const std::uint64_t seed = cli.count("--seed", 1);
+  const unsigned threads = cli.threads();
+  const bool quiet = cli.has("--quiet"), exact_correction = cli.has("--exact-correction"), trace = cli.has("--trace");
+  const bool fixed_lambda = cli.has("--lambda");
   Eigen::Vector2d lambda_fixed(-2.3, -2.89);
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--model") model_dir = next();
-    else if (a == "--world") world = next();
-    else if (a == "--pattern") pattern = next();
-    else if (a == "--galaxies") galaxies = std::stoul(next());
-    else if (a == "--stars") n_stars = std::stoul(next());
-    else if (a == "--samples") samples = std::stoul(next());
-    else if (a == "--seed") seed = std::stoull(next());
-    else if (a == "--threads") threads = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--out") out_file = next();
-    else if (a == "--quiet") quiet = true;
-    else if (a == "--exact-correction") exact_correction = true;
-    else if (a == "--trace") trace = true;
-    else if (a == "--lambda") {
-      const auto v = next();
-      const auto c = v.find(',');
-      if (c == std::string::npos) throw std::runtime_error("--lambda needs A,B");
-      lambda_fixed = {std::stod(v.substr(0, c)), std::stod(v.substr(c + 1))};
-      fixed_lambda = true;
-    } else if (a == "--help" || a == "-h") {
-      std::cout << "usage: population_coverage --model DIR [--world emulator|gce] [--pattern paper|survey]\n"
-                   "       [--galaxies N] [--stars N] [--lambda A,B] [--seed N] [--threads N] [--samples M] [--out FILE]\n";
-      return 0;
-    } else throw std::runtime_error("unknown option " + a + " (see --help)");
+  if (fixed_lambda) {
+    const auto v = cli.numbers("--lambda", 2);
+    lambda_fixed = {v[0], v[1]};
   }
-  if (model_dir.empty()) throw std::runtime_error("--model DIR is required (train one with chempp-train)");
-  if (world != "emulator" && world != "gce") throw std::runtime_error("--world must be emulator or gce");
-  if (pattern != "paper" && pattern != "survey") throw std::runtime_error("--pattern must be paper or survey");
   const auto b = pl::load_bundle(model_dir);
   const auto emu = b.simulator();
   const chempp::gce::chempy_model chempy(chempp::yields::shipped_yield_set(b.yields));

@@ -27,6 +27,7 @@
 #include "chempp/inference/prior.hpp"
 #include "chempp/inference/simulator.hpp"
 #include "chempp/inference/star_likelihood.hpp"
+#include "chempp/io/catalog.hpp"
 
 namespace chempp::pipeline {
 
@@ -229,6 +230,19 @@ struct survey_pattern {
     for (auto j : missing) m(j) = false;
   }
 };
+
+/// The stars of a survey catalog (read with `io::read_abundance_catalog`, one column per
+/// observable) as the engine's `star_data`: x, σ and the measured mask, unmeasured x = NaN.
+[[nodiscard]] inline std::vector<inference::star_data> catalog_stars(const io::abundance_catalog& cat) {
+  std::vector<inference::star_data> stars(cat.stars());
+  for (std::size_t i = 0; i < cat.stars(); ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    stars[i].x = cat.x.row(r).transpose();
+    stars[i].sigma = cat.sigma.row(r).transpose();
+    stars[i].measured = cat.measured.row(r).transpose();
+  }
+  return stars;
+}
 
 // ---- per-star proposals from the flow ------------------------------------------------------------
 

@@ -7,8 +7,12 @@
 // measured (chempp/io/catalog.hpp). Output JSON: n_stars, parameters, posterior.{mean, cov,
 // sd, samples}, log_evidence, the bundle, and diagnostics.
 //
-// Usage: chempp-infer --model DIR --catalog FILE.csv --out RESULT.json [--threads N] [--seed N]
-//        [--draws N] [--quiet]
+// Usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv --out RESULT.json
+//        [--model-prior P1,P2,...] [--threads N] [--seed N] [--draws N] [--quiet]
+// With several models (e.g. bundles trained on different yield sets): each one's log evidence
+// and posterior under `models`, the posterior model probabilities (equal prior unless
+// --model-prior), and as the top-level `posterior` the model-averaged one
+// (pipeline::compare_models, inference::model_average).
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -23,20 +27,56 @@
 #include "chempp/pipeline.hpp"
 #include "support/cli.hpp"
 
+namespace {
+
+nlohmann::json posterior_json(const Eigen::Vector2d& mean, const Eigen::Matrix2d& cov, const Eigen::MatrixXd& draws) {
+  nlohmann::json j;
+  j["mean"] = {mean(0), mean(1)};
+  j["cov"] = {{cov(0, 0), cov(0, 1)}, {cov(1, 0), cov(1, 1)}};
+  j["sd"] = {std::sqrt(cov(0, 0)), std::sqrt(cov(1, 1))};
+  j["samples"] = nlohmann::json::array();
+  for (Eigen::Index r = 0; r < draws.rows(); ++r) j["samples"].push_back({draws(r, 0), draws(r, 1)});
+  return j;
+}
+
+nlohmann::json diagnostics_json(const chempp::pipeline::population_result& res, const chempp::io::abundance_catalog& cat) {
+  const auto& p = res.posterior;
+  double min_ess = INFINITY;
+  for (const auto& d : p.stars) min_ess = std::min(min_ess, d.ess);
+  std::vector<std::size_t> measured(cat.n_observables());
+  for (std::size_t k = 0; k < cat.n_observables(); ++k) measured[k] = cat.n_measured(k);
+  return {{"converged", p.converged}, {"log_evidence_standard_error", p.log_evidence_se}, {"grids", p.grids},
+          {"simulations", p.simulations}, {"smallest_ess", min_ess}, {"total_bias_correction", p.total_bias_correction},
+          {"stars_sampled_outside_T_support", res.proposals_unrestricted}, {"stars_measured_per_observable", measured},
+          {"seconds", res.seconds}};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) try {
   const chempp_examples::cli cli(
       argc, argv,
-      "usage: chempp-infer --model DIR --catalog FILE.csv --out RESULT.json [--threads N] [--seed N] [--draws N] [--quiet]",
-      {"--model", "--catalog", "--out", "--seed", "--draws", "--threads"}, {"--quiet"});
+      "usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv --out RESULT.json [--model-prior P1,P2,...]\n"
+      "       [--threads N] [--seed N] [--draws N] [--quiet]\n"
+      "With several --model: each model's log evidence, the posterior model probabilities and the model-averaged posterior.",
+      {"--model", "--catalog", "--out", "--seed", "--draws", "--threads", "--model-prior"}, {"--quiet"});
   if (cli.help()) return 0;
-  const std::string model = cli.required("--model"), catalog = cli.required("--catalog"), out = cli.required("--out");
+  const std::vector<std::string> models = cli.all("--model");
+  if (models.empty()) throw std::runtime_error("--model is required (see --help)");
+  const std::string catalog = cli.required("--catalog"), out = cli.required("--out");
   const std::uint64_t seed = cli.count("--seed", 1);
   const std::size_t draws = cli.count("--draws", 4000);
   const unsigned threads = cli.threads();
   const bool quiet = cli.has("--quiet");
+  std::vector<double> model_prior;
+  if (cli.has("--model-prior")) model_prior = cli.numbers("--model-prior", models.size());
   if (draws < 2000) throw std::runtime_error("--draws must be at least 2000");
-  const auto bundle = chempp::pipeline::load_bundle(model);
-  const auto cat = chempp::io::read_abundance_catalog(catalog, bundle.catalog_columns);
+  std::vector<chempp::pipeline::model_bundle> bundles;
+  for (const auto& m : models) bundles.push_back(chempp::pipeline::load_bundle(m));
+  for (std::size_t k = 1; k < bundles.size(); ++k)
+    if (bundles[k].catalog_columns != bundles[0].catalog_columns)
+      throw std::runtime_error("model " + models[k] + " has other observables than " + models[0]);
+  const auto cat = chempp::io::read_abundance_catalog(catalog, bundles[0].catalog_columns);
   if (cat.stars() == 0) throw chempp::file_error(catalog, 0, "", "the catalog has no stars");
   const auto stars = chempp::pipeline::catalog_stars(cat);
   chempp::pipeline::inference_settings set;
@@ -48,37 +88,51 @@ int main(int argc, char** argv) try {
                 << " samples/star): mean (" << g.mean(0) << ", " << g.mean(1) << "), sd (" << std::sqrt(g.cov(0, 0)) << ", "
                 << std::sqrt(g.cov(1, 1)) << ")\n";
     };
-  const auto res = chempp::pipeline::infer_population(bundle, stars, set);
-  const auto& p = res.posterior;
+  const auto cmp = chempp::pipeline::compare_models(bundles, stars, set, model_prior);
+  const auto& avg = cmp.average;
   std::mt19937_64 rng(seed + 99);
-  const Eigen::MatrixXd s = p.sample(draws, rng);
   nlohmann::json j;
   j["n_stars"] = cat.stars();
   j["catalog"] = catalog;
   j["parameters"] = {"alpha_IMF", "log10_N_Ia"};
-  j["posterior"]["mean"] = {p.mean(0), p.mean(1)};
-  j["posterior"]["cov"] = {{p.cov(0, 0), p.cov(0, 1)}, {p.cov(1, 0), p.cov(1, 1)}};
-  j["posterior"]["sd"] = {std::sqrt(p.cov(0, 0)), std::sqrt(p.cov(1, 1))};
-  j["posterior"]["samples"] = nlohmann::json::array();
-  for (Eigen::Index r = 0; r < s.rows(); ++r) j["posterior"]["samples"].push_back({s(r, 0), s(r, 1)});
-  j["log_evidence"] = p.log_evidence;
-  j["model"] = {{"name", bundle.name}, {"directory", model}, {"yields", bundle.yields}, {"library_version", bundle.version}};
-  double min_ess = INFINITY;
-  for (const auto& d : p.stars) min_ess = std::min(min_ess, d.ess);
-  std::vector<std::size_t> measured(cat.n_observables());
-  for (std::size_t k = 0; k < cat.n_observables(); ++k) measured[k] = cat.n_measured(k);
-  if (!p.converged)
-    std::cerr << "chempp-infer: warning: the posterior grid did not converge (see diagnostics.converged)\n";
-  j["diagnostics"] = {{"converged", p.converged}, {"log_evidence_standard_error", p.log_evidence_se}, {"grids", p.grids}, {"simulations", p.simulations}, {"smallest_ess", min_ess},
-                      {"total_bias_correction", p.total_bias_correction},
-                      {"stars_sampled_outside_T_support", res.proposals_unrestricted},
-                      {"stars_measured_per_observable", measured}, {"seconds", res.seconds}};
+  // the single-model fields: the (model-averaged, with several models) posterior and evidence
+  j["posterior"] = posterior_json(avg.mean, avg.cov, avg.sample(draws, rng));
+  j["log_evidence"] = avg.log_evidence;
+  const std::size_t best = avg.best();
+  j["model"] = {{"name", bundles[best].name}, {"directory", models[best]}, {"yields", bundles[best].yields},
+                {"library_version", bundles[best].version}};
+  j["diagnostics"] = diagnostics_json(cmp.results[best], cat);
+  bool all_converged = true;
+  if (bundles.size() > 1) {
+    j["models"] = nlohmann::json::array();
+    for (std::size_t k = 0; k < bundles.size(); ++k) {
+      const auto& p = cmp.results[k].posterior;
+      all_converged = all_converged && p.converged;
+      j["models"].push_back({{"name", bundles[k].name}, {"directory", models[k]}, {"yields", bundles[k].yields},
+                             {"log_evidence", p.log_evidence}, {"log_evidence_standard_error", p.log_evidence_se},
+                             {"prior_probability", model_prior.empty() ? 1.0 / static_cast<double>(bundles.size()) : model_prior[k]},
+                             {"probability", avg.probability[k]}, {"probability_standard_error", avg.probability_se[k]},
+                             {"posterior", posterior_json(p.mean, p.cov, p.sample(draws, rng))},
+                             {"diagnostics", diagnostics_json(cmp.results[k], cat)}});
+    }
+  } else {
+    all_converged = cmp.results[0].posterior.converged;
+  }
+  if (!all_converged)
+    std::cerr << "chempp-infer: warning: a posterior grid did not converge (see diagnostics.converged)\n";
   std::ofstream f(out);
   if (!f) throw chempp::file_error(out, 0, "", "cannot open for writing");
   f << j.dump(1) << '\n';
-  std::cout << "chempp-infer: " << cat.stars() << " stars: alpha_IMF = " << p.mean(0) << " ± " << std::sqrt(p.cov(0, 0))
-            << ", log10 N_Ia = " << p.mean(1) << " ± " << std::sqrt(p.cov(1, 1)) << ", log evidence = " << p.log_evidence << " ("
-            << res.seconds << " s, " << threads << " threads); written to " << out << "\n";
+  std::cout << "chempp-infer: " << cat.stars() << " stars: alpha_IMF = " << avg.mean(0) << " ± " << std::sqrt(avg.cov(0, 0))
+            << ", log10 N_Ia = " << avg.mean(1) << " ± " << std::sqrt(avg.cov(1, 1)) << ", log evidence = " << avg.log_evidence;
+  if (bundles.size() > 1) {
+    std::cout << (model_prior.empty() ? " (model-averaged over equally likely models)" : " (model-averaged)");
+    for (std::size_t k = 0; k < bundles.size(); ++k)
+      std::cout << "\n  model " << models[k] << " (" << bundles[k].yields << "): log evidence " << cmp.results[k].posterior.log_evidence
+                << " ± " << cmp.results[k].posterior.log_evidence_se << ", probability " << avg.probability[k] << " ± "
+                << avg.probability_se[k];
+  }
+  std::cout << "\n  (" << threads << " threads); written to " << out << "\n";
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "chempp-infer: error: " << e.what() << '\n';

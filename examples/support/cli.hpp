@@ -39,10 +39,10 @@ class cli {
         return;
       }
       if (switches_.count(a) != 0) {
-        values_[a] = "";
+        values_[a].push_back("");
       } else if (options_.count(a) != 0) {
         if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-        values_[a] = argv[++i];
+        values_[a].push_back(argv[++i]);
       } else {
         throw std::runtime_error("unknown option " + a + " (see --help)");
       }
@@ -54,10 +54,15 @@ class cli {
   /// The option (or switch) was given.
   [[nodiscard]] bool has(const std::string& name) const { return values_.count(name) != 0; }
 
-  /// The option's text, or `fallback`.
+  /// The option's text (its last occurrence), or `fallback`.
   [[nodiscard]] std::string text(const std::string& name, std::string fallback = "") const {
     const auto it = values_.find(name);
-    return it == values_.end() ? fallback : it->second;
+    return it == values_.end() ? fallback : it->second.back();
+  }
+  /// Every occurrence of a repeatable option, in order (empty when not given).
+  [[nodiscard]] std::vector<std::string> all(const std::string& name) const {
+    const auto it = values_.find(name);
+    return it == values_.end() ? std::vector<std::string>{} : it->second;
   }
   /// The option's text. \throws std::runtime_error when it was not given.
   [[nodiscard]] std::string required(const std::string& name) const {
@@ -68,7 +73,7 @@ class cli {
   /// A non-negative integer (all of the text), or `fallback`.
   [[nodiscard]] std::uint64_t count(const std::string& name, std::uint64_t fallback) const {
     if (!has(name)) return fallback;
-    const std::string& s = values_.at(name);
+    const std::string s = text(name);
     errno = 0;
     char* end = nullptr;
     const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
@@ -85,7 +90,7 @@ class cli {
   /// A finite number (all of the text), or `fallback`.
   [[nodiscard]] double number(const std::string& name, double fallback) const {
     if (!has(name)) return fallback;
-    return parse_number(name, values_.at(name));
+    return parse_number(name, text(name));
   }
   /// Comma-separated finite numbers, exactly `n` of them.
   [[nodiscard]] std::vector<double> numbers(const std::string& name, std::size_t n) const {
@@ -129,7 +134,7 @@ class cli {
 
   std::string usage_;
   std::set<std::string> options_, switches_;
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> values_;
   bool help_ = false;
 };
 

@@ -8,6 +8,7 @@
 #include "chempp/inference/gaussian_combiner.hpp"
 #include "chempp/inference/gaussian_fit.hpp"
 #include "chempp/inference/grid_combiner.hpp"
+#include "chempp/inference/model_average.hpp"
 #include "chempp/inference/hierarchical_model.hpp"
 #include "chempp/inference/noise_model.hpp"
 #include "chempp/inference/nuts.hpp"

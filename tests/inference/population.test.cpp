@@ -5,11 +5,14 @@
 // a model-error covariance, and deliberately imperfect proposals (shifted and too narrow).
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <vector>
 
+#include "chempp/inference/model_average.hpp"
 #include "chempp/inference/population.hpp"
 #include <Eigen/LU>
 #include "support/test_support.hpp"
@@ -299,4 +302,79 @@ TEST_CASE("population engine: the exact-simulator correction removes an emulator
     CHECK(corrected.exact_skipped == 0);
     CHECK(std::abs(corrected.log_evidence - ex.log_evidence) < 4.0 * corrected.log_evidence_se + 0.05);
   }
+}
+
+TEST_CASE("model comparison: evidences, probabilities and the model-averaged posterior against the closed form") {
+  // Two linear models for the same 100 stars: the true one and one whose [Mg/Fe] (index 3) is
+  // offset by 0.01 dex. Their evidences are closed-form; the engine's log Bayes factor must match
+  // to 0.1 nats and the model probability to 0.03. (Both engines use the same proposals and seed:
+  // common random numbers make the difference far more precise than each evidence's own
+  // standard error, which assumes independent errors; that one must still cover it.)
+  auto rng = chempp::test::seeded_rng(99);
+  const auto p = make_problem(rng, 100, false, false);
+  auto p_wrong = p;
+  p_wrong.b(3) += 0.01;
+  const inf::linear_simulator sim_true(p.a, p.b), sim_wrong(p_wrong.a, p_wrong.b);
+  std::vector<inf::star_proposal> props;
+  for (const auto& s : p.stars) props.push_back(single_star_posterior(p, s, 0.0, 1.0));
+  inf::population_options opt;
+  opt.threads = 2;
+  opt.seed = 3;
+  const inf::population_engine e_true(sim_true, p.global, p.local, p.model_cov);
+  const inf::population_engine e_wrong(sim_wrong, p.global, p.local, p.model_cov);
+  std::vector<inf::population_posterior> posts{e_true.infer(p.stars, props, opt), e_wrong.infer(p.stars, props, opt)};
+  const double exact_lbf = exact(p).log_evidence - exact(p_wrong).log_evidence;
+  const double lbf = posts[0].log_evidence - posts[1].log_evidence;
+  const double se = std::hypot(posts[0].log_evidence_se, posts[1].log_evidence_se);
+  INFO("log Bayes factor engine " << lbf << " ± " << se << ", exact " << exact_lbf);
+  CHECK(std::abs(lbf - exact_lbf) < 0.1);
+  CHECK(std::abs(lbf - exact_lbf) < 4.0 * se);
+  const inf::model_average avg(posts);
+  const double p_exact = 1.0 / (1.0 + std::exp(-exact_lbf));
+  CHECK(std::abs(avg.probability[0] - p_exact) < 0.03);
+  CHECK(std::abs(avg.probability[0] - p_exact) < 4.0 * avg.probability_se[0]);
+  CHECK(avg.probability[0] + avg.probability[1] == doctest::Approx(1.0).epsilon(1e-12));
+  // a prior of 3:1 against the true model shifts the log odds by log 3 exactly
+  const std::array<double, 2> prior{1.0, 3.0};
+  const inf::model_average avg_prior(posts, prior);
+  CHECK(std::log(avg_prior.probability[0] / avg_prior.probability[1]) == doctest::Approx(lbf - std::log(3.0)).epsilon(1e-9));
+  // mixture moments: mean Σ P_k μ_k, covariance with the between-model spread; draws reproduce them
+  Eigen::Vector2d m = avg_prior.probability[0] * posts[0].mean + avg_prior.probability[1] * posts[1].mean;
+  CHECK((avg_prior.mean - m).norm() < 1e-12);
+  std::mt19937_64 r2(8);
+  const Eigen::MatrixXd d = avg_prior.sample(40000, r2);
+  const inf::gaussian fit = inf::fit_gaussian(d);
+  const Eigen::Vector2d sd = avg_prior.cov.diagonal().cwiseSqrt();
+  for (Eigen::Index k = 0; k < 2; ++k) {
+    CHECK(std::abs(fit.mean(k) - avg_prior.mean(k)) < 0.03 * sd(k));
+    CHECK(std::abs(std::sqrt(fit.cov(k, k)) / sd(k) - 1.0) < 0.03);
+  }
+  // with one model the mixture's HPD level equals the posterior's own (to its MC error)
+  const inf::model_average one(std::vector<inf::population_posterior>{posts[0]});
+  CHECK(one.probability[0] == 1.0);
+  CHECK(one.log_evidence == doctest::Approx(posts[0].log_evidence).epsilon(1e-12));
+  const Eigen::MatrixXd d1 = one.sample(20000, r2);
+  const Eigen::Vector2d probe = posts[0].mean + Eigen::Vector2d(std::sqrt(posts[0].cov(0, 0)), 0.0);
+  CHECK(std::abs(one.hpd_level(probe, d1) - posts[0].hpd_level(probe)) < 0.02);
+}
+
+TEST_CASE("model_probabilities: exact values, huge evidences, bad input") {
+  const std::array<double, 2> lz{0.0, std::log(3.0)};
+  auto pr = inf::model_probabilities(lz);
+  CHECK(pr[0] == doctest::Approx(0.25).epsilon(1e-12));
+  CHECK(pr[1] == doctest::Approx(0.75).epsilon(1e-12));
+  const std::array<double, 2> prior{3.0, 1.0};
+  pr = inf::model_probabilities(lz, prior);
+  CHECK(pr[0] == doctest::Approx(0.5).epsilon(1e-12));
+  const std::array<double, 3> big{1e5, 1e5 + std::log(2.0), 9e4};
+  pr = inf::model_probabilities(big);
+  CHECK(pr[1] == doctest::Approx(2.0 / 3.0).epsilon(1e-12));
+  CHECK(pr[2] == 0.0);
+  CHECK_THROWS_AS(static_cast<void>(inf::model_probabilities(std::span<const double>{})), chempp::invalid_argument);
+  const std::array<double, 2> bad{0.0, std::numeric_limits<double>::quiet_NaN()};
+  CHECK_THROWS_WITH_AS(static_cast<void>(inf::model_probabilities(bad)), doctest::Contains("model 1"), chempp::invalid_argument);
+  const std::array<double, 1> short_prior{1.0};
+  CHECK_THROWS_AS(static_cast<void>(inf::model_probabilities(lz, short_prior)), chempp::invalid_argument);
+  const std::array<double, 2> neg{1.0, -1.0};
+  CHECK_THROWS_AS(static_cast<void>(inf::model_probabilities(lz, neg)), chempp::invalid_argument);
 }

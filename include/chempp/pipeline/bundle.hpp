@@ -37,6 +37,7 @@
 #include "chempp/nn/simd_forward.hpp"
 #include "chempp/nn/trainer.hpp"
 #include "chempp/nn/training_data.hpp"
+#include "chempp/inference/model_average.hpp"
 #include "chempp/nn/weights_io.hpp"
 #include "chempp/pipeline/components.hpp"
 #include "chempp/yields/shipped.hpp"
@@ -365,6 +366,30 @@ template <inference::Simulator Sim>
                                                         const inference_settings& s = {}) {
   const auto sim = b.simulator();
   return infer_population(b, sim, stars, s);
+}
+
+/// Bayesian comparison of several bundles (e.g. yield sets) on the same stars: each bundle's
+/// population posterior and evidence, the posterior model probabilities and the model-averaged
+/// posterior of Λ (`inference::model_average`; docs/inference.md, "Model comparison").
+struct model_comparison {
+  std::vector<population_result> results;  ///< per bundle, in order
+  inference::model_average average;        ///< probabilities, their MC errors, averaged Λ posterior
+};
+
+/// Runs `infer_population` for every bundle (same settings and seed) and compares them.
+/// \param prior prior model probabilities (empty: equal). 	hrows invalid_argument without
+/// bundles, or on a bad prior (see `inference::model_probabilities`).
+[[nodiscard]] inline model_comparison compare_models(std::span<const model_bundle> bundles, std::span<const inference::star_data> stars,
+                                                     const inference_settings& s = {}, std::span<const double> prior = {}) {
+  if (bundles.empty()) throw invalid_argument("compare_models: no model bundles given");
+  std::vector<population_result> results;
+  std::vector<inference::population_posterior> posts;
+  for (const auto& b : bundles) {
+    results.push_back(infer_population(b, stars, s));
+    posts.push_back(results.back().posterior);
+  }
+  inference::model_average avg(std::move(posts), prior);
+  return {std::move(results), std::move(avg)};
 }
 
 }  // namespace chempp::pipeline

@@ -160,6 +160,11 @@ struct star_proposal {
 struct population_options {
   std::size_t samples_per_star = 128;     ///< importance samples per star and Λ node (final grids)
   std::size_t coarse_samples_per_star = 64;  ///< … on the first, locating grid
+  /// Importance samples per star for the evidence: after the final grid every star's log p̂ at
+  /// Λ̂ is re-estimated with this many draws (the grid's draws plus more) and the evidence
+  /// shifted by the sum of the differences, which cuts its Monte Carlo error by
+  /// ~√(this / samples_per_star) (the posterior's shape is left to the grid). ≤ samples_per_star: off.
+  std::size_t evidence_samples_per_star = 1024;
   double defensive_fraction = 0.1;        ///< share of the samples drawn from the prior
   double proposal_scale = 1.3;            ///< proposal σ = this × the conditional σ
   double student_dof = 5.0;               ///< degrees of freedom of the t proposal (∞: Gaussian)
@@ -495,16 +500,40 @@ class population_engine {
     post.half_width = ev.half_width;
     post.log_density_grid = ev.log_density;
     post.finalise(opt.fine_factor);
-    // per-star diagnostics at the posterior mean (full sample size)
+    // per-star diagnostics at the posterior mean (the grid's draws), and the evidence refined with
+    // the evidence draws: log Z += Σ_i [log p̂_i^(big)(Λ̂) − log p̂_i(Λ̂)]
     post.stars.resize(n);
-    post.total_bias_correction = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::vector<double> scratch;
-      const auto r = star_at(st[i], post.mean, opt.samples_per_star, opt, scratch);
-      post.stars[i] = {r.log_value, r.ess, r.correction};
-      post.total_bias_correction += r.correction;
-      post.log_evidence_se += 2.0 * r.correction;  // Var(log Ẑ_i) ≈ Var(Ẑ_i)/Z_i² = 2 × correction
+    const bool refine = opt.evidence_samples_per_star > opt.samples_per_star;
+    std::vector<double> shift(n, 0.0), var(n, 0.0);
+    {
+      const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, n));
+      std::atomic<std::size_t> next{0};
+      chempp::detail::run_workers(workers, [&](std::size_t) {
+        std::vector<double> scratch;
+        for (;;) {
+          const std::size_t i = next.fetch_add(1);
+          if (i >= n) break;
+          const auto r = star_at(st[i], post.mean, opt.samples_per_star, opt, scratch);
+          post.stars[i] = {r.log_value, r.ess, r.correction};
+          var[i] = 2.0 * r.correction;  // Var(log Ẑ_i) ≈ Var(Ẑ_i)/Z_i² = 2 × correction
+          if (refine) {
+            const auto big = star_at(st[i], post.mean, opt.evidence_samples_per_star, opt, scratch);
+            if (std::isfinite(big.log_value) && std::isfinite(r.log_value)) {
+              shift[i] = big.log_value - r.log_value;
+              var[i] = 2.0 * big.correction;
+            }
+          }
+        }
+      });
     }
+    post.total_bias_correction = 0.0;
+    post.log_evidence_se = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      post.total_bias_correction += post.stars[i].bias_correction;
+      post.log_evidence += shift[i];
+      post.log_evidence_se += var[i];
+    }
+    if (refine) post.simulations += n * (opt.samples_per_star + opt.evidence_samples_per_star);
     post.log_evidence_se = std::sqrt(post.log_evidence_se);
     post.bias_correction_gradient = ev.correction_spread;
     return post;
@@ -523,6 +552,8 @@ class population_engine {
     Eigen::VectorXd log_t_eps;            // log standard-t density of each base draw (no det)
     Eigen::MatrixXd u_prior;              // prior draws in u (M_p × L)
     Eigen::VectorXd log_p_prior;          // their prior log density
+    Eigen::Index mq_std = 0, mp_std = 0;  // draws of each component for samples_per_star (the rest
+                                          // of eps / u_prior serve the evidence)
   };
   struct star_value {
     double log_value = -INFINITY;  // log p̂ (with the correction when enabled)
@@ -644,6 +675,28 @@ class population_engine {
       for (Eigen::Index j = 0; j < l; ++j) st.u_prior(r, j) = u[static_cast<std::size_t>(j)];
       st.log_p_prior(r) = local_.log_density_u(u.data());
     }
+    st.mq_std = mq;
+    st.mp_std = mp;
+    if (opt.evidence_samples_per_star > m) {  // more draws of both components, from their own stream
+      const double scale = static_cast<double>(opt.evidence_samples_per_star) / static_cast<double>(m);
+      const auto mq_big = static_cast<Eigen::Index>(std::round(scale * static_cast<double>(mq)));
+      const auto mp_big = static_cast<Eigen::Index>(std::round(scale * static_cast<double>(mp)));
+      std::mt19937_64 rng2((opt.seed ^ 0x2545F4914F6CDD1DULL) * 0x9E3779B97F4A7C15ULL + index);
+      st.eps.conservativeResize(mq_big, l);
+      st.log_t_eps.conservativeResize(mq_big);
+      for (Eigen::Index r = mq; r < mq_big; ++r) {
+        for (Eigen::Index j = 0; j < l; ++j) st.eps(r, j) = n01(rng2);
+        if (std::isfinite(opt.student_dof)) st.eps.row(r) *= std::sqrt(opt.student_dof / chi2(rng2));
+        st.log_t_eps(r) = log_t(st.eps.row(r).squaredNorm(), static_cast<double>(l), opt.student_dof);
+      }
+      st.u_prior.conservativeResize(mp_big, l);
+      st.log_p_prior.conservativeResize(mp_big);
+      for (Eigen::Index r = mp; r < mp_big; ++r) {
+        local_.sample_u(rng2, u.data());
+        for (Eigen::Index j = 0; j < l; ++j) st.u_prior(r, j) = u[static_cast<std::size_t>(j)];
+        st.log_p_prior(r) = local_.log_density_u(u.data());
+      }
+    }
     return st;
   }
 
@@ -658,10 +711,11 @@ class population_engine {
   star_value star_at_with(const S& sim, const star_likelihood& lik, const star_state& st, const Eigen::Vector2d& lambda,
                           std::size_t m_use, const population_options& opt, std::vector<double>& buf) const {
     const auto l = static_cast<Eigen::Index>(local_.dim());
-    const Eigen::Index mq_all = st.eps.rows(), mp_all = st.u_prior.rows();
-    const double frac = std::min(1.0, static_cast<double>(m_use) / static_cast<double>(mq_all + mp_all));
-    const Eigen::Index mq = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(std::round(frac * static_cast<double>(mq_all))));
-    const Eigen::Index mp = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(std::round(frac * static_cast<double>(mp_all))));
+    // the same share of each component as in the standard draws (≤ 1: a prefix of them; > 1:
+    // the evidence's extra draws too)
+    const double frac = static_cast<double>(m_use) / static_cast<double>(st.mq_std + st.mp_std);
+    const Eigen::Index mq = std::clamp<Eigen::Index>(static_cast<Eigen::Index>(std::round(frac * static_cast<double>(st.mq_std))), 1, st.eps.rows());
+    const Eigen::Index mp = std::clamp<Eigen::Index>(static_cast<Eigen::Index>(std::round(frac * static_cast<double>(st.mp_std))), 1, st.u_prior.rows());
     const Eigen::Index m = mq + mp;
     const double log_wq = std::log(static_cast<double>(mq) / static_cast<double>(m));
     const double log_wp = std::log(static_cast<double>(mp) / static_cast<double>(m));

@@ -70,6 +70,33 @@ inline void copy_with_edit(const std::filesystem::path& src, const std::filesyst
   write_lines(dst, lines);
 }
 
+/// A writable copy of a raw-yield folder (recursive) in a temporary directory, to break one of
+/// its files: `src` is the pristine file, `bad` its copy (path `file` relative to the folder).
+struct broken_copy {
+  broken_copy(const temp_dir& tmp, const std::filesystem::path& raw_folder,
+              const std::filesystem::path& file)
+      : dir(tmp.path() / raw_folder.filename()), src(raw_folder / file), bad(dir / file) {
+    std::filesystem::copy(raw_folder, dir, std::filesystem::copy_options::recursive);
+  }
+  std::filesystem::path dir;
+  std::filesystem::path src;
+  std::filesystem::path bad;
+};
+
+/// One deliberate break of a raw file and the error it must cause: token `token` (0-based) of
+/// line `line` replaced by `value` (`append`: `value` appended to the line instead); the loader
+/// must throw a file_error naming the file, line `expect_line` (0 = any) and a field containing
+/// `field`.
+struct token_edit {
+  static constexpr std::size_t append = static_cast<std::size_t>(-1);
+  std::string what;
+  std::size_t line;
+  std::size_t token;
+  std::string value;
+  std::size_t expect_line;
+  std::string field;
+};
+
 /// 1-based number of the first line of `p` that starts with `prefix`.
 inline std::size_t find_line(const std::filesystem::path& p, const std::string& prefix) {
   const auto lines = file_lines(p);
@@ -113,12 +140,40 @@ std::string require_file_error(F&& f, const std::string& file_part, std::size_t 
   return {};
 }
 
+/// Applies each edit to a fresh copy of `c.src` at `c.bad` and checks `load()` reports it, then
+/// checks that a missing `c.bad` is reported too, and restores the pristine file.
+template <class Load>
+void check_token_edits(const broken_copy& c, Load&& load, const std::string& file_part,
+                       const std::vector<token_edit>& edits) {
+  for (const auto& e : edits) {
+    INFO("edit: " << e.what << " (line " << e.line << " := '" << e.value << "')");
+    copy_with_edit(c.src, c.bad, e.line, [&](const std::string& s) {
+      return e.token == token_edit::append ? s + " " + e.value : replace_token(s, e.token, e.value);
+    });
+    require_file_error(load, file_part, e.expect_line, e.field);
+  }
+  INFO("edit: file removed");
+  std::filesystem::remove(c.bad);
+  require_file_error(load, file_part, 0, "");
+  std::filesystem::copy_file(c.src, c.bad);
+}
+
 /// The CHEMPY reference dump for `set` ("tng"/"alt"), or nullopt (test skipped with a message).
 inline std::optional<nlohmann::json> chempy_loaded_tables(const std::string& set) {
   auto f = shared_file("data/reference/chempy_loaded_tables_" + set + ".json");
   if (!f) return std::nullopt;
   std::ifstream in(*f);
   return nlohmann::json::parse(in);
+}
+
+/// One channel (`kind` = "sn2", "agb", "sn1a") of the CHEMPY reference dump
+/// shared/data/reference/chempy_loaded_<kind>_<loader>.json, or nullopt (skipped with a message).
+inline std::optional<nlohmann::json> chempy_loaded_table(const std::string& kind,
+                                                         const std::string& loader) {
+  auto f = shared_file("data/reference/chempy_loaded_" + kind + "_" + loader + ".json");
+  if (!f) return std::nullopt;
+  std::ifstream in(*f);
+  return nlohmann::json::parse(in).at(kind);
 }
 
 /// Relative difference with an absolute floor for exact zeros in the reference.
@@ -132,8 +187,9 @@ inline double rel_diff(double ours, double ref) {
 /// Checks `t` against CHEMPY's dump `ref` (one channel): element list, metallicities (float64
 /// keys), and per metallicity Mass, mass_in_remnants, unprocessed_mass_in_winds (zeros where
 /// CHEMPY has no column, i.e. SN Ia) and the 9 traced elements, to `tol` relative.
-inline void check_against_chempy(const chempp::yields::yield_table& t, const nlohmann::json& ref,
-                                 double tol = 1e-9) {
+/// Returns the worst relative difference found.
+inline double check_against_chempy(const chempp::yields::yield_table& t, const nlohmann::json& ref,
+                                   double tol = 1e-9) {
   std::vector<std::string> els;
   for (const auto& e : t.elements()) els.emplace_back(e.symbol());
   CHECK(els == ref.at("elements_in_table").get<std::vector<std::string>>());
@@ -180,6 +236,7 @@ inline void check_against_chempy(const chempp::yields::yield_table& t, const nlo
                                     << " values compared)");
   CHECK(compared > 0);
   CHECK(worst.value <= tol);
+  return worst.value;
 }
 
 /// Exact equality of two tables (values, elements, provenance).
@@ -203,6 +260,24 @@ inline void check_tables_identical(const chempp::yields::yield_table& a,
 /// shared/data/chempy/yields, or nullopt (skipped with a message).
 inline std::optional<std::filesystem::path> raw_yields_dir() {
   return shared_file("data/chempy/yields");
+}
+
+/// Loads a table with `load(raw_yields_dir)` and checks it against
+/// reference/chempy_loaded_<kind>_<loader>.json to 1e-9 relative, reporting the worst relative
+/// difference as a MESSAGE. Returns the table, or nullopt when ../shared is absent (skipped).
+template <class Load>
+std::optional<chempp::yields::yield_table> check_loader_against_reference(const std::string& kind,
+                                                                          const std::string& loader,
+                                                                          Load&& load) {
+  auto dir = raw_yields_dir();
+  auto ref = chempy_loaded_table(kind, loader);
+  if (!dir || !ref) return std::nullopt;
+  auto t = load(*dir);
+  const double worst = check_against_chempy(t, *ref);
+  MESSAGE(kind << " " << loader << ": max relative difference to CHEMPY " << worst);
+  CHECK(t.source().loader == loader);
+  CHECK(chempp::yields::to_string(t.kind()) == kind);
+  return t;
 }
 
 }  // namespace chempp::test

@@ -13,6 +13,11 @@
 ///    not net yields; the K-40 isotope is counted as calcium (CHEMPY's `calcium_list`);
 ///  * remnant fraction = Mrem/M; u = (1 − remnant) − Σ_X y_X (0.005 … 0.45: mass the isotope
 ///    table does not list, released with the birth composition).
+///
+/// Also CHEMPY's `SN2_feedback.Nomoto2013_net`: the pre-computed net tables
+/// `nomoto_net_met_ind_<i>.npy` (numpy structured arrays, 7 rows 13 … 40 Msun, float64 fields
+/// Mass, mass_in_remnants, unprocessed_mass_in_winds, H … Ge) read verbatim, i = 0 … 4 ↔
+/// Z = 0.05, 0.02, 0.008, 0.004, 0.001.
 
 #include <array>
 #include <cctype>
@@ -24,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "chempp/yields/detail/npy.hpp"
 #include "chempp/yields/detail/text_parse.hpp"
 #include "chempp/yields/yield_table.hpp"
 
@@ -206,6 +212,34 @@ inline yield_table load_nomoto2013_sn2(const std::filesystem::path& dir,
     grids.push_back(std::move(g));
   }
   return yield_table(channel::sn2, std::move(p), std::move(elements), std::move(grids));
+}
+
+/// Provenance of CHEMPY's `SN2_feedback.Nomoto2013_net` table.
+inline provenance nomoto2013_net_provenance() {
+  return {
+      .loader = "Nomoto2013_net",
+      .reference = "Nomoto, Kobayashi & Tominaga 2013, ARA&A 51, 457",
+      .doi = "10.1146/annurev-astro-082812-140956",
+      .yield_kind = "net",
+      .remnant_treatment = "pre-computed by the CHEMPY authors (equal to Mrem/M of Nomoto2013)",
+      .source_files = {},
+      .notes =
+          "Net tables pre-computed by the CHEMPY authors and read verbatim from "
+          "nomoto_net_met_ind_<i>.npy (i = 0..4 <-> Z = 0.05, 0.02, 0.008, 0.004, 0.001); which "
+          "initial composition they subtract is not documented. CHEMPY also parses the .dat files "
+          "without using them (not read here).",
+  };
+}
+
+/// Loads CHEMPY's `SN2_feedback.Nomoto2013_net` table from the `Nomoto2013/` folder
+/// (`nomoto_net_met_ind_0.npy` … `_4.npy`).
+/// \throws file_error naming file and field on missing or malformed input, or when the files
+///         list different elements.
+inline yield_table load_nomoto2013_net_sn2(const std::filesystem::path& dir) {
+  // index i of the npy files <-> CHEMPY's metallicity list [0.05, 0.02, 0.008, 0.004, 0.001]
+  constexpr std::array<double, 5> z_of_index{0.05, 0.02, 0.008, 0.004, 0.001};
+  return detail::load_npy_tables(channel::sn2, nomoto2013_net_provenance(), dir,
+                                 "nomoto_net_met_ind_", {z_of_index.begin(), z_of_index.end()});
 }
 
 }  // namespace chempp::yields

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "chempp/yields/detail/grid_build.hpp"
 #include "chempp/yields/detail/text_parse.hpp"
 #include "chempp/yields/yield_table.hpp"
 
@@ -52,31 +53,6 @@ inline std::optional<element> element_from_tng_species(std::string_view name) {
     if (n == name) return element(z);
   }
   return std::nullopt;
-}
-
-/// Sum of float32 values exactly as numpy's `np.sum` of a contiguous float32 array computes it
-/// (pairwise summation with eight float32 accumulators below 128 elements, recursive halving
-/// above; numpy/core/src/umath/loops_utils.h `pairwise_sum`).
-inline float numpy_pairwise_sum(const float* a, std::size_t n) {
-  if (n < 8) {
-    float res = 0.0f;  // numpy starts from -0.0 for n < 8; identical for any non-empty sum
-    for (std::size_t i = 0; i < n; ++i) res += a[i];
-    return res;
-  }
-  if (n <= 128) {
-    std::array<float, 8> r{};
-    for (std::size_t j = 0; j < 8; ++j) r[j] = a[j];
-    std::size_t i = 8;
-    for (; i < n - (n % 8); i += 8) {
-      for (std::size_t j = 0; j < 8; ++j) r[j] += a[i + j];
-    }
-    float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += a[i];
-    return res;
-  }
-  std::size_t n2 = n / 2;
-  n2 -= n2 % 8;
-  return numpy_pairwise_sum(a, n2) + numpy_pairwise_sum(a + n2, n - n2);
 }
 
 /// Parsed content of an SNII/AGB dump.

@@ -143,6 +143,18 @@ inline std::string source_name(const std::filesystem::path& file) {
                         : (parent / file.filename()).generic_string();
 }
 
+/// Shortest decimal text that reads back as `v`, written as Python's repr writes it (fixed
+/// notation for 1e-4 <= |v| < 1e16, else scientific): 1.65 -> "1.65", 15 -> "15",
+/// 0.0003 -> "0.0003", 1e-05 -> "1e-05". Used for file names and column labels.
+inline std::string shortest_repr(double v) {
+  char buf[64];
+  const double a = std::abs(v);
+  const bool sci = a != 0.0 && (a < 1e-4 || a >= 1e16);
+  const auto res = std::to_chars(buf, buf + sizeof buf, v,
+                                 sci ? std::chars_format::scientific : std::chars_format::fixed);
+  return std::string(buf, res.ptr);
+}
+
 /// "he" -> "He", "p" -> "P": the capitalisation CHEMPY's Karakas16 loader applies.
 inline std::string capitalise_symbol(std::string_view s) {
   std::string out(s);

@@ -27,6 +27,7 @@
 #include "chempp/gce.hpp"
 #include "chempp/yields/json_io.hpp"
 #include "chempp/yields/shipped.hpp"
+#include "support/cli.hpp"
 
 namespace {
 
@@ -73,35 +74,23 @@ int main(int argc, char** argv) {
   std::string yields = "tng";
   double tau = 0.04;
   unsigned threads = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&](const char* name) -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "chempp-gce: %s needs a value\n", name);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--yields") {
-      yields = value("--yields");
-    } else if (a == "--tau-ia") {
-      const std::string v = value("--tau-ia");
-      char* end = nullptr;
-      tau = std::strtod(v.c_str(), &end);
-      if (end == v.c_str() || *end != '\0') {
-        std::fprintf(stderr, "chempp-gce: --tau-ia: not a number: '%s'\n", v.c_str());
-        return 2;
-      }
-    } else if (a == "--threads") {
-      threads = static_cast<unsigned>(std::strtoul(value("--threads").c_str(), nullptr, 10));
-    } else if (a == "-h" || a == "--help") {
-      usage(stdout);
-      return 0;
-    } else {
-      std::fprintf(stderr, "chempp-gce: unknown option '%s'\n", a.c_str());
-      usage(stderr);
-      return 2;
-    }
+  try {
+    const chempp_examples::cli cli(argc, argv,
+                                   "usage: chempp-gce [--yields tng|alt|PATH] [--tau-ia GYR] [--threads N]\n"
+                                   "reads lines 'alpha_IMF log10_N_Ia log10_SFE log10_SFR_peak x_out T' from stdin\n"
+                                   "(comma or space separated) and writes '[C/Fe] [Fe/H] [He/Fe] [Mg/Fe] [N/Fe] "
+                                   "[Ne/Fe] [O/Fe] [Si/Fe]'\nor 'fail <reason>' per line to stdout.",
+                                   {"--yields", "--tau-ia", "--threads"});
+    if (cli.help()) return 0;
+    yields = cli.text("--yields", yields);
+    tau = cli.number("--tau-ia", tau);
+    // more threads than lines are never started (simulate_batch clamps); 4096 bounds a typo
+    threads = static_cast<unsigned>(cli.positive("--threads", 1));
+    if (threads > 4096) throw std::runtime_error("--threads: at most 4096");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "chempp-gce: %s\n", e.what());
+    usage(stderr);
+    return 2;
   }
   std::optional<chempp::gce::chempy_model> model;
   try {

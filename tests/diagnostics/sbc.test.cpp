@@ -28,6 +28,11 @@ TEST_CASE("sbc: ranks and histogram by hand") {
   for (double v : e2) tot += v;
   CHECK(tot == doctest::Approx(1001.0));
   CHECK_THROWS_AS((void)rank_histogram(ranks, 3, 5), chempp::invalid_argument);
+  // zero bins (was a segfault in expected_rank_histogram, issue 15)
+  CHECK_THROWS_AS((void)expected_rank_histogram(5, 4, 0), chempp::invalid_argument);
+  sbc_options zero_bins;
+  zero_bins.bins = 0;
+  CHECK_THROWS_AS((void)run_sbc(s, Eigen::MatrixXd::Constant(1, 2, 0.25), zero_bins), chempp::invalid_argument);
   t(0, 1) = NAN;
   CHECK_THROWS_WITH_AS((void)sbc_ranks(s, t), doctest::Contains("case 0"),
                        chempp::invalid_argument);

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <new>
 
 #include "support/test_support.hpp"
@@ -124,6 +125,12 @@ TEST_CASE("sampler: prior-support box rejection") {
   box.upper[0] = 1e6 + 1e-9;
   box.max_candidates_per_sample = 50;
   CHECK_THROWS_AS(sampler.sample(x, rng, inside, &box), chempp::error);
+  // a NaN, infinite or sub-1 candidate cap is the caller's error (NaN used to loop forever, issue 15)
+  for (const double cap : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(), 0.5}) {
+    box.max_candidates_per_sample = cap;
+    CHECK_THROWS_WITH_AS(sampler.sample(x, rng, inside, &box), doctest::Contains("max_candidates_per_sample"),
+                         chempp::invalid_argument);
+  }
 }
 
 TEST_CASE("sampler: sample_many does not depend on the thread count") {
@@ -133,6 +140,9 @@ TEST_CASE("sampler: sample_many does not depend on the thread count") {
   Eigen::MatrixXd a(5 * 64, 6), b(5 * 64, 6);
   sample_many(flow, xs, 64, 123, a, 1);
   sample_many(flow, xs, 64, 123, b, 2);
+  CHECK((a - b).cwiseAbs().maxCoeff() == 0.0);
+  // far more threads than observations (and than any machine has) are clamped, not started
+  sample_many(flow, xs, 64, 123, b, 100000);
   CHECK((a - b).cwiseAbs().maxCoeff() == 0.0);
   // observation m uses its own stream: rows of different observations differ
   CHECK((a.topRows(64) - a.middleRows(64, 64)).cwiseAbs().maxCoeff() > 0.0);

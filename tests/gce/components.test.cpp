@@ -155,6 +155,12 @@ TEST_CASE("CHEMPY time grid: dt = T/27, corona factor, 5 % test, T > 13.797617 e
   CHECK(info.points == 11);
   CHECK(tf[10] == 5.0);
   CHECK(info.dt == doctest::Approx(0.5));
+  // zero steps (was a heap-buffer overflow, issue 15) and a short buffer are errors
+  const gce::fixed_time_grid none{0, 1.0};
+  std::vector<double> t1(1);
+  CHECK_THROWS_WITH_AS((void)none.build(5.0, sfh, 1.0, t1), doctest::Contains("steps"), chempp::invalid_argument);
+  std::vector<double> t5(5);
+  CHECK_THROWS_AS((void)fixed.build(5.0, sfh, 1.0, t5), chempp::invalid_argument);
 }
 
 TEST_CASE("vectorisable exp used for the IMF power law is within 1 ulp of std::exp") {

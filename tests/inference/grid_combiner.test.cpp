@@ -128,6 +128,11 @@ TEST_CASE("grid_combiner: zero density outside the prior support; bad densities 
                        doctest::Contains("NaN"), chempp::invalid_argument);
   CHECK_THROWS_AS((void)grid_combine(0, log_q, log_box, make(0.5, 0.5, 0.3, 0.3, 0.0)),
                   chempp::invalid_argument);
+  // zero passes (was a segfault, issue 15)
+  grid_combiner_options zero;
+  zero.max_iterations = 0;
+  CHECK_THROWS_WITH_AS((void)grid_combine(2, log_q, log_box, make(0.5, 0.5, 0.3, 0.3, 0.0), zero),
+                       doctest::Contains("max_iterations"), chempp::invalid_argument);
 }
 
 TEST_CASE("grid_combiner: multi-threaded star evaluation gives the same moments") {

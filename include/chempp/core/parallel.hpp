@@ -3,10 +3,14 @@
 /// \file
 /// The one thread-pool idiom chempp uses: run `work(id)` for id = 0 … workers−1, each on its own
 /// std::thread (in the calling thread when there is one worker), join them all, then rethrow the
-/// exception of the lowest-numbered worker that failed. No global pool, no state kept.
+/// exception of the lowest-numbered worker that failed. No global pool, no state kept. Every id
+/// runs exactly once: when the system refuses another thread (std::system_error), the remaining
+/// ids run one after another in the calling thread, so callers that partition work by id lose
+/// nothing and no std::system_error escapes. Callers clamp `workers` to their work items.
 
 #include <cstddef>
 #include <exception>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -23,14 +27,20 @@ void run_workers(std::size_t workers, Work&& work) {
   {
     std::vector<std::jthread> pool;
     pool.reserve(workers);
+    auto run = [&work, &errors](std::size_t id) {
+      try {
+        work(id);
+      } catch (...) {
+        errors[id] = std::current_exception();
+      }
+    };
     for (std::size_t id = 0; id < workers; ++id) {
-      pool.emplace_back([&work, &errors, id] {
-        try {
-          work(id);
-        } catch (...) {
-          errors[id] = std::current_exception();
-        }
-      });
+      try {
+        pool.emplace_back(run, id);
+      } catch (const std::system_error&) {
+        for (std::size_t rest = id; rest < workers; ++rest) run(rest);  // no more threads: run here
+        break;
+      }
     }
   }  // jthreads join here
   for (auto& e : errors) {

@@ -86,6 +86,7 @@ namespace chempp::diagnostics {
 /// Expected rank-histogram counts for `cases` uniform ranks on {0, …, L} (see rank_histogram).
 [[nodiscard]] inline std::vector<double> expected_rank_histogram(std::size_t cases, int num_samples,
                                                                  int bins = 10) {
+  if (bins < 1 || num_samples < 1) throw invalid_argument("expected_rank_histogram: bins and num_samples must be positive");
   std::vector<double> e(static_cast<std::size_t>(bins), 0.0);
   for (int r = 0; r <= num_samples; ++r) {
     e[static_cast<std::size_t>(static_cast<long long>(r) * bins / (num_samples + 1))] += 1.0;

@@ -154,6 +154,9 @@ class maf_sampler {
     const auto d = static_cast<std::size_t>(d_);
     Eigen::Index filled = 0;
     double candidates = 0.0;
+    if (support != nullptr && !(std::isfinite(support->max_candidates_per_sample) && support->max_candidates_per_sample >= 1.0))
+      chempp::detail::throw_argument(fn, "support_box::max_candidates_per_sample", "must be finite and at least 1",
+                                     support->max_candidates_per_sample);
     const double cap = support ? support->max_candidates_per_sample * double(std::max<Eigen::Index>(n, 1)) : 0.0;
     while (filled < n) {
       // the normal stream is consumed sample by sample (lane by lane), dimension by dimension
@@ -377,7 +380,7 @@ void sample_many(const Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& xs, 
   if (n_per_x < 0) chempp::detail::throw_argument(fn, "n_per_x", "must be >= 0", double(n_per_x));
   if (out.rows() != xs.rows() * n_per_x || out.cols() != flow.features())
     throw invalid_argument(std::string(fn) + ": out must be (xs.rows() * n_per_x) × D");
-  threads = std::max(1u, threads);
+  threads = static_cast<unsigned>(std::clamp<Eigen::Index>(static_cast<Eigen::Index>(threads), 1, std::max<Eigen::Index>(1, xs.rows())));
   auto work = [&](std::size_t id) {
     maf_sampler<Flow, Arch, T> sampler(flow);
     Eigen::VectorXd x(flow.context_size());
@@ -395,8 +398,8 @@ void sample_many(const Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& xs, 
 template <class Arch = xsimd::default_arch, class T = double, class Flow>
 void log_prob_parallel(const Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
                        Eigen::Ref<Eigen::VectorXd> out, unsigned threads = 1) {
-  threads = std::max(1u, threads);
   const Eigen::Index n = theta.rows();
+  threads = static_cast<unsigned>(std::clamp<Eigen::Index>(static_cast<Eigen::Index>(threads), 1, std::max<Eigen::Index>(1, n)));
   const bool shared = x.rows() == 1 && n != 1;
   if (!shared && x.rows() != n)
     chempp::detail::throw_argument("chempp::flow::log_prob_parallel", "x.rows()", "must equal theta.rows() (or 1)", double(x.rows()));

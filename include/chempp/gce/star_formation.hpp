@@ -17,6 +17,7 @@
 #include <concepts>
 #include <cstddef>
 #include <span>
+#include <string>
 
 #include "chempp/core/error.hpp"
 
@@ -120,8 +121,13 @@ struct fixed_time_grid {
   [[nodiscard]] std::size_t max_points(double) const noexcept { return steps + 1; }
 
   /// Fills t[0..steps] = k·T/steps.
+  /// \throws invalid_argument when `steps` is 0 or `t` holds fewer than steps + 1 points.
   template <class Sfh>
   time_grid_info build(double t_end, const Sfh&, double, std::span<double> t) const {
+    if (steps == 0) throw invalid_argument("fixed_time_grid: steps must be at least 1");
+    if (t.size() < steps + 1)
+      throw invalid_argument("fixed_time_grid: the time buffer holds " + std::to_string(t.size()) + " points, " +
+                             std::to_string(steps + 1) + " needed");
     time_grid_info info;
     info.points = steps + 1;
     const double step = t_end / static_cast<double>(steps);

@@ -115,6 +115,7 @@ requires std::invocable<const LogPrior&, const Eigen::Vector2d&>
     chempp::detail::throw_argument(fn, "points_per_axis", "must be at least 11",
                                    static_cast<double>(opt.points_per_axis));
   }
+  if (opt.max_iterations < 1) chempp::detail::throw_argument(fn, "max_iterations", "must be at least 1", 0.0);
   check_positive(fn, "half_width_sigma", opt.half_width_sigma);
   check_positive(fn, "tolerance", opt.tolerance);
   check_positive(fn, "edge_tolerance", opt.edge_tolerance);

@@ -864,34 +864,32 @@ class population_engine {
     const std::array<Eigen::Vector2d, 6> zs{Eigen::Vector2d(0, 0), Eigen::Vector2d(d, 0), Eigen::Vector2d(-d, 0),
                                             Eigen::Vector2d(0, d), Eigen::Vector2d(0, -d), Eigen::Vector2d(d, d)};
     const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, st.size()));
-    std::vector<std::array<double, 6>> part(workers, std::array<double, 6>{});
-    std::vector<std::size_t> skipped(workers, 0);
+    std::vector<std::array<double, 6>> per_star(st.size(), std::array<double, 6>{});
+    std::vector<char> usable(st.size(), 0);
     std::atomic<std::size_t> next{0};
-    chempp::detail::run_workers(workers, [&](std::size_t id) {
+    chempp::detail::run_workers(workers, [&](std::size_t) {
       std::vector<double> buf;
       for (;;) {
         const std::size_t i = next.fetch_add(1);
         if (i >= st.size()) break;
-        std::array<double, 6> di{};
         bool ok = true;
         for (std::size_t k = 0; k < 6 && ok; ++k) {
           const Eigen::Vector2d lam = ev.mean + l * zs[k];
           const auto a = star_at_with(exact, st[i].lik_exact, st[i], lam, opt.samples_per_star, opt, buf);
           const auto b = star_at(st[i], lam, opt.samples_per_star, opt, buf);
-          di[k] = a.log_value - b.log_value;
-          ok = std::isfinite(di[k]);
+          per_star[i][k] = a.log_value - b.log_value;
+          ok = std::isfinite(per_star[i][k]);
         }
-        if (!ok) {
-          ++skipped[id];
-          continue;
-        }
-        for (std::size_t k = 0; k < 6; ++k) part[id][k] += di[k];
+        usable[i] = ok ? 1 : 0;
       }
     });
-    std::array<double, 6> dk{};
-    for (std::size_t w = 0; w < workers; ++w) {
-      for (std::size_t k = 0; k < 6; ++k) dk[k] += part[w][k];
-      post.exact_skipped += skipped[w];
+    std::array<double, 6> dk{};  // summed in star order (thread-count independent)
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      if (!usable[i]) {
+        ++post.exact_skipped;
+        continue;
+      }
+      for (std::size_t k = 0; k < 6; ++k) dk[k] += per_star[i][k];
     }
     post.simulations += st.size() * 12 * opt.samples_per_star;
     // quadratic c(z) = a + b·z + ½ zᵀ H z through the six points
@@ -981,27 +979,28 @@ class population_engine {
     for (Eigen::Index b = 0; b < n; ++b)
       for (Eigen::Index a = 0; a < n; ++a)
         nodes[static_cast<std::size_t>(a + n * b)] = grid_node(ev, a, b, step);
-    // per-node sum over stars, accumulated per worker
+    // per-star values (a column per star), summed over stars in star order afterwards: the
+    // result does not depend on the thread count or on which thread took which star
     const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, st.size()));
-    std::vector<Eigen::VectorXd> partial(workers, Eigen::VectorXd::Zero(static_cast<Eigen::Index>(g)));
-    std::vector<Eigen::VectorXd> partial_corr(workers, Eigen::VectorXd::Zero(static_cast<Eigen::Index>(g)));
+    const auto gi = static_cast<Eigen::Index>(g), ns = static_cast<Eigen::Index>(st.size());
+    Eigen::MatrixXd per_star(gi, ns), per_corr(gi, ns);
     std::atomic<std::size_t> next{0};
-    chempp::detail::run_workers(workers, [&](std::size_t id) {
+    chempp::detail::run_workers(workers, [&](std::size_t) {
       std::vector<double> buf;
       for (;;) {
         const std::size_t i = next.fetch_add(1);
         if (i >= st.size()) break;
         for (std::size_t k = 0; k < g; ++k) {
           const auto v = star_at(st[i], nodes[k], m_use, opt, buf);
-          partial[id](static_cast<Eigen::Index>(k)) += v.log_value;
-          partial_corr[id](static_cast<Eigen::Index>(k)) += v.correction;
+          per_star(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(i)) = v.log_value;
+          per_corr(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(i)) = v.correction;
         }
       }
     });
-    Eigen::VectorXd lp = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(g)), corr = lp;
-    for (std::size_t w = 0; w < workers; ++w) {
-      lp += partial[w];
-      corr += partial_corr[w];
+    Eigen::VectorXd lp = Eigen::VectorXd::Zero(gi), corr = lp;
+    for (Eigen::Index i = 0; i < ns; ++i) {
+      lp += per_star.col(i);
+      corr += per_corr.col(i);
     }
     for (std::size_t k = 0; k < g; ++k) lp(static_cast<Eigen::Index>(k)) += global_.log_density(nodes[k]);
     post.grids += 1;

@@ -533,7 +533,7 @@ class population_engine {
       post.log_evidence += shift[i];
       post.log_evidence_se += var[i];
     }
-    if (refine) post.simulations += n * (opt.samples_per_star + opt.evidence_samples_per_star);
+    post.simulations += n * (opt.samples_per_star + (refine ? opt.evidence_samples_per_star : 0));
     post.log_evidence_se = std::sqrt(post.log_evidence_se);
     post.bias_correction_gradient = ev.correction_spread;
     return post;
@@ -899,7 +899,7 @@ class population_engine {
     post.exact_correction = {a, b1, b2, h11, h12, h22};
     q.valid = true;
     q.centre = ev.mean;
-    q.li << 1.0 / l(0, 0), 0.0, -l(1, 0) / (l(0, 0) * l(1, 1)), 1.0 / l(1, 1);
+    q.li = lower_inverse(l);
     q.coef = post.exact_correction;
     return q;
   }
@@ -916,12 +916,16 @@ class population_engine {
     ev.min_sd_in_steps = resolution(ev);
   }
 
+  // Inverse of a lower-triangular 2 × 2 matrix (grid axes, Cholesky factors).
+  static Eigen::Matrix2d lower_inverse(const Eigen::Matrix2d& l) {
+    return l.triangularView<Eigen::Lower>().solve(Eigen::Matrix2d::Identity());
+  }
+
   // Resolution: the smallest posterior σ along any direction, in node spacings (the posterior
   // covariance in grid units z, smallest eigenvalue in 2 × 2 closed form).
   static double resolution(const grid_eval& ev) {
     const double step = 2.0 * ev.half_width / static_cast<double>(ev.log_density.rows() - 1);
-    Eigen::Matrix2d ai;  // inverse of the lower-triangular axes
-    ai << 1.0 / ev.axes(0, 0), 0.0, -ev.axes(1, 0) / (ev.axes(0, 0) * ev.axes(1, 1)), 1.0 / ev.axes(1, 1);
+    const Eigen::Matrix2d ai = lower_inverse(ev.axes);
     const Eigen::Matrix2d cz = ai * ev.cov * ai.transpose();
     const double tr = cz.trace(), det = cz(0, 0) * cz(1, 1) - cz(0, 1) * cz(1, 0);
     const double lmin = 0.5 * tr - std::sqrt(std::max(0.0, 0.25 * tr * tr - det));

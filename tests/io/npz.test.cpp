@@ -4,6 +4,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <utility>
+#include <vector>
 
 #include "support/test_support.hpp"
 
@@ -90,4 +93,151 @@ TEST_CASE("npz: the paper's data files") {
   const auto alpha = chempp::io::load_npy<double>(*q);
   CHECK(alpha.shape()[0] == 200);
   CHECK(alpha.shape()[1] == 1000);
+}
+
+namespace {
+// A stored (uncompressed) zip archive of the given members, as np.savez writes it.
+std::string make_zip(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::string out, cd;
+  auto le = [](std::string& s, std::uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  for (const auto& [name, data] : members) {
+    const auto local = static_cast<std::uint32_t>(out.size());
+    le(out, 0x04034b50u, 4);
+    le(out, 20, 2);
+    le(out, 0, 2);  // flags
+    le(out, 0, 2);  // stored
+    le(out, 0, 4);  // time, date
+    le(out, 0, 4);  // crc (not checked by numpy's reader nor ours)
+    le(out, static_cast<std::uint32_t>(data.size()), 4);
+    le(out, static_cast<std::uint32_t>(data.size()), 4);
+    le(out, static_cast<std::uint32_t>(name.size()), 2);
+    le(out, 0, 2);
+    out += name + data;
+    le(cd, 0x02014b50u, 4);
+    le(cd, 20, 2);
+    le(cd, 20, 2);
+    le(cd, 0, 2);
+    le(cd, 0, 2);
+    le(cd, 0, 4);
+    le(cd, 0, 4);
+    le(cd, static_cast<std::uint32_t>(data.size()), 4);
+    le(cd, static_cast<std::uint32_t>(data.size()), 4);
+    le(cd, static_cast<std::uint32_t>(name.size()), 2);
+    le(cd, 0, 2);
+    le(cd, 0, 2);
+    le(cd, 0, 2);
+    le(cd, 0, 2);
+    le(cd, 0, 4);
+    le(cd, local, 4);
+    cd += name;
+  }
+  const auto cd_off = static_cast<std::uint32_t>(out.size());
+  out += cd;
+  le(out, 0x06054b50u, 4);
+  le(out, 0, 2);
+  le(out, 0, 2);
+  le(out, static_cast<std::uint32_t>(members.size()), 2);
+  le(out, static_cast<std::uint32_t>(members.size()), 2);
+  le(out, static_cast<std::uint32_t>(cd.size()), 4);
+  le(out, cd_off, 4);
+  le(out, 0, 2);
+  return out;
+}
+const std::string f8_header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
+}  // namespace
+
+// Issue 15: inputs that crashed, exhausted memory or invoked undefined behaviour in the old
+// reader. Each is kept as a corpus file of the npy/npz fuzz harnesses (tests/fuzz/corpus).
+TEST_CASE("npy: hostile headers are file_errors, never out-of-bounds reads or huge allocations") {
+  const std::string d2 = bytes_of<double>({1, 2});
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"{'descr':", "descr"},                                         // ends inside a value
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,", "shape"},  // unterminated tuple
+      {"{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2,), }", "fortran_order"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }", "data"},  // 8 TiB declared
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }", "shape"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", "shape"},
+      {"{'descr': '<U4611686018427387904', 'fortran_order': False, 'shape': (2,), }", "descr"},
+      {"{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", "descr"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'extra': 1}", "extra"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), } trailing", "header"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }", "shape"},
+      {"{'descr': [], 'fortran_order': False, 'shape': (2,), }", "descr"},
+      {"{'descr': [('a', '<f8'), ('a', '<f8')], 'fortran_order': False, 'shape': (1,), }", "a"},
+      {"{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", "descr"},
+      {"{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", "descr"},
+  };
+  for (const auto& [header, field] : cases) {
+    CAPTURE(header);
+    const std::string want = "field '" + field + "'";
+    CHECK_THROWS_WITH_AS(parse_npy(make_npy(header, d2), "h.npy"), doctest::Contains(want.c_str()),
+                         chempp::file_error);
+  }
+}
+
+TEST_CASE("npy: numbers an integer type cannot hold are errors, not undefined behaviour") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto a = parse_npy(make_npy(f8_header, bytes_of<double>({1.0, nan})), "n.npy");
+  CHECK_THROWS_WITH_AS((void)a.as<int>(), doctest::Contains("element 1"), chempp::file_error);
+  const auto b = parse_npy(make_npy(f8_header, bytes_of<double>({1.5, 2.0})), "n.npy");
+  CHECK_THROWS_AS((void)b.as<long>(), chempp::file_error);  // 1.5 is not an integer
+  const auto c = parse_npy(make_npy(f8_header, bytes_of<double>({1e300, 2.0})), "n.npy");
+  CHECK_THROWS_AS((void)c.as<std::int64_t>(), chempp::file_error);
+  const auto d = parse_npy(make_npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+                                    bytes_of<std::int64_t>({-5, (std::int64_t{1} << 62) + 1})),
+                           "i.npy");
+  CHECK(d.as<std::int64_t>()(1) == (std::int64_t{1} << 62) + 1);  // exact, not via double
+  CHECK_THROWS_AS((void)d.as<std::uint32_t>(), chempp::file_error);  // −5
+  CHECK(std::isnan(a.as<double>()(1)));  // floating types keep NaN for the caller to judge
+}
+
+TEST_CASE("npy: structured arrays and Fortran order in three dimensions") {
+  const auto s = parse_npy(make_npy("{'descr': [('Mass', '<f8'), ('n', '<i4')], 'fortran_order': False, 'shape': (2,), }",
+                                    bytes_of<double>({1.5}) + bytes_of<std::int32_t>({7}) + bytes_of<double>({2.5}) +
+                                        bytes_of<std::int32_t>({-3})),
+                           "s.npy");
+  CHECK(s.field_names() == std::vector<std::string>{"Mass", "n"});
+  CHECK(s.field("Mass") == std::vector<double>{1.5, 2.5});
+  CHECK(s.field<int>("n") == std::vector<int>{7, -3});
+  CHECK_THROWS_WITH_AS((void)s.field("x"), doctest::Contains("field 'x'"), chempp::file_error);
+  CHECK_THROWS_AS((void)s.as<double>(), chempp::file_error);
+  // shape (2, 3, 2) stored in Fortran order: element (i, j, k) at i + 2 j + 6 k
+  std::vector<double> f(12);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 2; ++k) f[static_cast<std::size_t>(i + 2 * j + 6 * k)] = 100 * i + 10 * j + k;
+  std::string fb(f.size() * 8, '\0');
+  std::memcpy(fb.data(), f.data(), fb.size());
+  const auto a = parse_npy(make_npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3, 2), }", fb), "f.npy").as<double>();
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 2; ++k) CHECK(a(i, j, k) == 100 * i + 10 * j + k);
+}
+
+TEST_CASE("npz: archives in memory; duplicate, truncated and compressed members are errors") {
+  const std::string x = make_npy(f8_header, bytes_of<double>({1, 2}));
+  const std::string y = make_npy(f8_header, bytes_of<double>({3, 4}));
+  const auto ok = chempp::io::npz_file::from_bytes(make_zip({{"x.npy", x}, {"y.npy", y}}), "m.npz");
+  CHECK(ok.keys() == std::vector<std::string>{"x", "y"});
+  CHECK(ok.array<double>("y")(1) == 4.0);
+  // numpy keeps the last of two equal names, the old reader the first: neither is silent now
+  CHECK_THROWS_WITH_AS(chempp::io::npz_file::from_bytes(make_zip({{"x.npy", x}, {"x.npy", y}}), "d.npz"),
+                       doctest::Contains("duplicate member 'x'"), chempp::file_error);
+  CHECK_THROWS_AS(chempp::io::npz_file::from_bytes(make_zip({{"x.npy", x}, {"x", y}}), "d.npz"), chempp::file_error);
+  std::string z = make_zip({{"x.npy", x}});
+  for (std::size_t cut : {std::size_t{0}, std::size_t{10}, std::size_t{40}, z.size() - 23, z.size() - 1}) {
+    CAPTURE(cut);
+    CHECK_THROWS_AS(chempp::io::npz_file::from_bytes(z.substr(0, cut), "t.npz"), chempp::file_error);
+  }
+  std::string comp = z;
+  comp[8] = 8;  // local header: deflate
+  comp[x.size() + 30 + 5 + 10] = 8;  // central directory: deflate
+  CHECK_THROWS_WITH_AS(chempp::io::npz_file::from_bytes(comp, "c.npz"), doctest::Contains("compressed"),
+                       chempp::file_error);
+  std::string big = z;  // central directory size pointing far beyond the file
+  big[big.size() - 10] = '\xff';
+  big[big.size() - 9] = '\xff';
+  CHECK_THROWS_AS(chempp::io::npz_file::from_bytes(big, "b.npz"), chempp::file_error);
 }

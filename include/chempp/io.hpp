@@ -3,4 +3,5 @@
 /// \file
 /// Umbrella header of the io module.
 #include "chempp/io/catalog.hpp"
+#include "chempp/io/json.hpp"
 #include "chempp/io/npz.hpp"

@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -33,6 +34,7 @@
 
 #include "chempp/core/error.hpp"
 #include "chempp/core/compat_eigen.hpp"
+#include "chempp/io/json.hpp"
 #include "chempp/flow/maf.hpp"
 
 namespace chempp::flow {
@@ -55,56 +57,6 @@ inline nlohmann::json vector_to_json(const Eigen::VectorXd& v) {
 }
 
 /// Reads JSON fields with errors that name the file and the field path.
-struct json_reader {
-  std::string file;
-  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
-    throw file_error(file, 0, field, what);
-  }
-  const nlohmann::json& at(const nlohmann::json& j, const std::string& key, const std::string& path) const {
-    if (!j.is_object() || !j.contains(key)) fail(path + key, "missing");
-    return j.at(key);
-  }
-  double number(const nlohmann::json& j, const std::string& field) const {
-    if (!j.is_number()) fail(field, "must be a number");
-    const double v = j.get<double>();
-    if (!std::isfinite(v)) fail(field, "must be finite");
-    return v;
-  }
-  Eigen::Index integer(const nlohmann::json& j, const std::string& field) const {
-    if (!j.is_number_integer()) fail(field, "must be an integer");
-    return j.get<Eigen::Index>();
-  }
-  std::string string(const nlohmann::json& j, const std::string& field) const {
-    if (!j.is_string()) fail(field, "must be a string");
-    return j.get<std::string>();
-  }
-  Eigen::VectorXd vector(const nlohmann::json& j, const std::string& field, Eigen::Index n) const {
-    if (!j.is_array() || static_cast<Eigen::Index>(j.size()) != n)
-      fail(field, "must be an array of " + std::to_string(n) + " numbers");
-    Eigen::VectorXd v(n);
-    for (Eigen::Index i = 0; i < n; ++i)
-      v[i] = number(j[static_cast<std::size_t>(i)], field + "[" + std::to_string(i) + "]");
-    return v;
-  }
-  Eigen::MatrixXd matrix(const nlohmann::json& j, const std::string& field, Eigen::Index r, Eigen::Index c) const {
-    if (!j.is_array() || static_cast<Eigen::Index>(j.size()) != r)
-      fail(field, "must be an array of " + std::to_string(r) + " rows");
-    Eigen::MatrixXd m(r, c);
-    for (Eigen::Index i = 0; i < r; ++i) {
-      const auto& row = j[static_cast<std::size_t>(i)];
-      const std::string f = field + "[" + std::to_string(i) + "]";
-      if (!row.is_array() || static_cast<Eigen::Index>(row.size()) != c)
-        fail(f, "must be a row of " + std::to_string(c) + " numbers");
-      for (Eigen::Index k = 0; k < c; ++k) m(i, k) = number(row[static_cast<std::size_t>(k)], f + "[" + std::to_string(k) + "]");
-    }
-    return m;
-  }
-  Eigen::MatrixXd rows_any(const nlohmann::json& j, const std::string& field, Eigen::Index c) const {
-    if (!j.is_array() || j.empty()) fail(field, "must be a non-empty array of rows");
-    return matrix(j, field, static_cast<Eigen::Index>(j.size()), c);
-  }
-};
-
 }  // namespace internal
 
 /// Serialises `flow` (weights, standardisation, permutations) with a self-test on `n_test`
@@ -160,32 +112,54 @@ template <class Flow = sbi_maf>
 [[nodiscard]] Flow from_json(const nlohmann::json& j, const std::string& file = "<json>") {
   using Act = typename Flow::activation_type;
   using Scale = typename Flow::scale_type;
-  const internal::json_reader rd{file};
-  if (rd.string(rd.at(j, "format", ""), "format") != "chempp.flow.maf") rd.fail("format", "must be \"chempp.flow.maf\"");
-  if (rd.integer(rd.at(j, "version", ""), "version") != 1) rd.fail("version", "unsupported version (expected 1)");
-  if (rd.string(rd.at(j, "activation", ""), "activation") != Act::name)
+  const io::json_reader rd{file};
+  rd.check_keys(j, "", {"format", "version", "activation", "scale", "config", "standardization", "permutations", "transforms",
+                        "self_test"});
+  if (rd.string(rd.member(j, "format", ""), "format") != "chempp.flow.maf") rd.fail("format", "must be \"chempp.flow.maf\"");
+  if (rd.integer(rd.member(j, "version", ""), "version") != 1) rd.fail("version", "unsupported version (expected 1)");
+  if (rd.string(rd.member(j, "activation", ""), "activation") != Act::name)
     rd.fail("activation", std::string("does not match the flow type (expected \"") + Act::name + "\")");
-  if (rd.string(rd.at(j, "scale", ""), "scale") != Scale::name)
+  if (rd.string(rd.member(j, "scale", ""), "scale") != Scale::name)
     rd.fail("scale", std::string("does not match the flow type (expected \"") + Scale::name + "\")");
-  const auto& jc = rd.at(j, "config", "");
+  const auto& jc = rd.member(j, "config", "");
+  rd.check_keys(jc, "config",
+                {"features", "context", "hidden", "blocks", "transforms", "n_global", "permutation", "seed", "condition_first"});
+  const auto& jst = rd.member(j, "standardization", "");
+  rd.check_keys(jst, "standardization", {"theta_mean", "theta_std", "x_mean", "x_std"});
+  const auto& jp = rd.member(j, "permutations", "");
+  const auto& jt = rd.member(j, "transforms", "");
+  if (!jp.is_array()) rd.fail("permutations", "must be an array");
+  if (!jt.is_array() || jt.empty()) rd.fail("transforms", "must be a non-empty array");
+  // every count is checked against the array that holds its numbers before anything is
+  // allocated from it (a declared 1e9 transforms or 2^62 features is an error, not a hang)
+  const auto length = [&](const nlohmann::json& a, const std::string& field) -> Eigen::Index {
+    if (!a.is_array()) rd.fail(field, "must be an array");
+    return static_cast<Eigen::Index>(a.size());
+  };
+  const auto declared = [&](const char* key, Eigen::Index lo, Eigen::Index actual, const std::string& held_by) {
+    const std::string f = std::string("config.") + key;
+    const auto v = rd.integer(rd.member(jc, key, "config"), f, lo, std::numeric_limits<std::int32_t>::max());
+    if (v != actual) rd.fail(f, "is " + std::to_string(v) + " but " + held_by + " holds " + std::to_string(actual));
+    return static_cast<Eigen::Index>(v);
+  };
   maf_config cfg;
-  cfg.features = rd.integer(rd.at(jc, "features", "config."), "config.features");
-  cfg.context = rd.integer(rd.at(jc, "context", "config."), "config.context");
-  cfg.hidden = rd.integer(rd.at(jc, "hidden", "config."), "config.hidden");
-  cfg.blocks = rd.integer(rd.at(jc, "blocks", "config."), "config.blocks");
-  cfg.transforms = rd.integer(rd.at(jc, "transforms", "config."), "config.transforms");
-  cfg.n_global = rd.integer(rd.at(jc, "n_global", "config."), "config.n_global");
-  const auto& jcf = rd.at(jc, "condition_first", "config.");
-  if (!jcf.is_boolean()) rd.fail("config.condition_first", "must be true or false");
-  cfg.condition_first = jcf.get<bool>();
-  const auto& js = rd.at(jc, "seed", "config.");
-  if (!js.is_number_unsigned() && !js.is_number_integer()) rd.fail("config.seed", "must be an integer");
-  cfg.seed = js.get<std::uint64_t>();
+  cfg.transforms = declared("transforms", 1, static_cast<Eigen::Index>(jt.size()), "transforms");
+  cfg.features = declared("features", 1, length(rd.member(jst, "theta_mean", "standardization"), "standardization.theta_mean"),
+                          "standardization.theta_mean");
+  cfg.context = declared("context", 0, length(rd.member(jst, "x_mean", "standardization"), "standardization.x_mean"),
+                         "standardization.x_mean");
+  cfg.hidden = declared("hidden", 1, length(rd.member(jt[0], "b_in", "transforms[0]"), "transforms[0].b_in"), "transforms[0].b_in");
+  cfg.blocks = declared("blocks", 0, length(rd.member(jt[0], "w_hidden", "transforms[0]"), "transforms[0].w_hidden"),
+                        "transforms[0].w_hidden");
+  cfg.n_global = rd.integer(rd.member(jc, "n_global", "config"), "config.n_global", 0, cfg.features);
+  cfg.condition_first = rd.boolean(rd.member(jc, "condition_first", "config"), "config.condition_first");
+  cfg.seed = rd.unsigned_integer(rd.member(jc, "seed", "config"), "config.seed");
   try {
-    cfg.permutation = permutation_kind_from_string(rd.string(rd.at(jc, "permutation", "config."), "config.permutation"));
+    cfg.permutation = permutation_kind_from_string(rd.string(rd.member(jc, "permutation", "config"), "config.permutation"));
   } catch (const invalid_argument& e) {
     rd.fail("config.permutation", e.what());
   }
+  if (static_cast<Eigen::Index>(jp.size()) != cfg.transforms) rd.fail("permutations", "must hold one permutation per transform");
   Flow flow;
   try {
     flow = Flow(cfg);
@@ -193,59 +167,54 @@ template <class Flow = sbi_maf>
     rd.fail("config", e.what());
   }
   const Eigen::Index d = cfg.features, c = cfg.context, h = cfg.hidden;
-  const auto& jst = rd.at(j, "standardization", "");
   try {
-    flow.set_standardization(rd.vector(rd.at(jst, "theta_mean", "standardization."), "standardization.theta_mean", d),
-                             rd.vector(rd.at(jst, "theta_std", "standardization."), "standardization.theta_std", d),
-                             rd.vector(rd.at(jst, "x_mean", "standardization."), "standardization.x_mean", c),
-                             rd.vector(rd.at(jst, "x_std", "standardization."), "standardization.x_std", c));
+    flow.set_standardization(rd.vector(rd.member(jst, "theta_mean", "standardization"), "standardization.theta_mean", d),
+                             rd.vector(rd.member(jst, "theta_std", "standardization"), "standardization.theta_std", d),
+                             rd.vector(rd.member(jst, "x_mean", "standardization"), "standardization.x_mean", c),
+                             rd.vector(rd.member(jst, "x_std", "standardization"), "standardization.x_std", c));
   } catch (const invalid_argument& e) {
     rd.fail("standardization", e.what());
   }
-  const auto& jp = rd.at(j, "permutations", "");
-  if (!jp.is_array() || static_cast<Eigen::Index>(jp.size()) != cfg.transforms)
-    rd.fail("permutations", "must hold one permutation per transform");
   std::vector<permutation> perms;
   for (std::size_t t = 0; t < jp.size(); ++t) {
     const std::string f = "permutations[" + std::to_string(t) + "]";
     permutation p;
-    if (!jp[t].is_array()) rd.fail(f, "must be an array");
-    for (std::size_t i = 0; i < jp[t].size(); ++i) p.push_back(rd.integer(jp[t][i], f));
+    if (!jp[t].is_array() || static_cast<Eigen::Index>(jp[t].size()) != d) rd.fail(f, "must be an array of D indices");
+    for (std::size_t i = 0; i < jp[t].size(); ++i) p.push_back(rd.integer(jp[t][i], f, 0, d - 1));
     if (!is_permutation_of(p, d)) rd.fail(f, "is not a permutation of 0..D-1");
     perms.push_back(std::move(p));
   }
   flow.set_permutations(std::move(perms));
-  const auto& jt = rd.at(j, "transforms", "");
-  if (!jt.is_array() || static_cast<Eigen::Index>(jt.size()) != cfg.transforms)
-    rd.fail("transforms", "must hold one entry per transform");
   for (std::size_t t = 0; t < jt.size(); ++t) {
-    const std::string f = "transforms[" + std::to_string(t) + "].";
+    const std::string f = "transforms[" + std::to_string(t) + "]";
     auto& m = flow.mades()[t];
     const auto& e = jt[t];
-    m.w_in = rd.matrix(rd.at(e, "w_in", f), f + "w_in", h, d);
-    m.w_ctx = rd.matrix(rd.at(e, "w_ctx", f), f + "w_ctx", h, c);
-    m.b_in = rd.vector(rd.at(e, "b_in", f), f + "b_in", h);
-    const auto& wh = rd.at(e, "w_hidden", f);
-    const auto& bh = rd.at(e, "b_hidden", f);
-    if (!wh.is_array() || static_cast<Eigen::Index>(wh.size()) != cfg.blocks) rd.fail(f + "w_hidden", "must hold `blocks` matrices");
-    if (!bh.is_array() || static_cast<Eigen::Index>(bh.size()) != cfg.blocks) rd.fail(f + "b_hidden", "must hold `blocks` vectors");
+    rd.check_keys(e, f, {"w_in", "w_ctx", "b_in", "w_hidden", "b_hidden", "w_out", "b_out"});
+    m.w_in = rd.matrix(rd.member(e, "w_in", f), f + ".w_in", h, d);
+    m.w_ctx = rd.matrix(rd.member(e, "w_ctx", f), f + ".w_ctx", h, c);
+    m.b_in = rd.vector(rd.member(e, "b_in", f), f + ".b_in", h);
+    const auto& wh = rd.member(e, "w_hidden", f);
+    const auto& bh = rd.member(e, "b_hidden", f);
+    if (!wh.is_array() || static_cast<Eigen::Index>(wh.size()) != cfg.blocks) rd.fail(f + ".w_hidden", "must hold `blocks` matrices");
+    if (!bh.is_array() || static_cast<Eigen::Index>(bh.size()) != cfg.blocks) rd.fail(f + ".b_hidden", "must hold `blocks` vectors");
     for (std::size_t k = 0; k < wh.size(); ++k) {
-      m.w_hidden[k] = rd.matrix(wh[k], f + "w_hidden[" + std::to_string(k) + "]", h, h);
-      m.b_hidden[k] = rd.vector(bh[k], f + "b_hidden[" + std::to_string(k) + "]", h);
+      m.w_hidden[k] = rd.matrix(wh[k], f + ".w_hidden[" + std::to_string(k) + "]", h, h);
+      m.b_hidden[k] = rd.vector(bh[k], f + ".b_hidden[" + std::to_string(k) + "]", h);
       if ((m.w_hidden[k].array() * (1.0 - m.mask_hidden.array())).abs().maxCoeff() != 0.0)
-        rd.fail(f + "w_hidden[" + std::to_string(k) + "]", "has non-zero weights outside the autoregressive mask");
+        rd.fail(f + ".w_hidden[" + std::to_string(k) + "]", "has non-zero weights outside the autoregressive mask");
     }
-    m.w_out = rd.matrix(rd.at(e, "w_out", f), f + "w_out", 2 * d, h);
-    m.b_out = rd.vector(rd.at(e, "b_out", f), f + "b_out", 2 * d);
+    m.w_out = rd.matrix(rd.member(e, "w_out", f), f + ".w_out", 2 * d, h);
+    m.b_out = rd.vector(rd.member(e, "b_out", f), f + ".b_out", 2 * d);
     if ((m.w_in.array() * (1.0 - m.mask_in.array())).abs().maxCoeff() != 0.0)
-      rd.fail(f + "w_in", "has non-zero weights outside the autoregressive mask");
+      rd.fail(f + ".w_in", "has non-zero weights outside the autoregressive mask");
     if ((m.w_out.array() * (1.0 - m.mask_out.array())).abs().maxCoeff() != 0.0)
-      rd.fail(f + "w_out", "has non-zero weights outside the autoregressive mask");
+      rd.fail(f + ".w_out", "has non-zero weights outside the autoregressive mask");
   }
-  const auto& st = rd.at(j, "self_test", "");
-  const Eigen::MatrixXd th = rd.rows_any(rd.at(st, "theta", "self_test."), "self_test.theta", d);
-  const Eigen::MatrixXd x = rd.matrix(rd.at(st, "x", "self_test."), "self_test.x", th.rows(), c);
-  const Eigen::VectorXd expected = rd.vector(rd.at(st, "log_prob", "self_test."), "self_test.log_prob", th.rows());
+  const auto& st = rd.member(j, "self_test", "");
+  rd.check_keys(st, "self_test", {"theta", "x", "log_prob"});
+  const Eigen::MatrixXd th = rd.rows_any(rd.member(st, "theta", "self_test"), "self_test.theta", d);
+  const Eigen::MatrixXd x = rd.matrix(rd.member(st, "x", "self_test"), "self_test.x", th.rows(), c);
+  const Eigen::VectorXd expected = rd.vector(rd.member(st, "log_prob", "self_test"), "self_test.log_prob", th.rows());
   const Eigen::VectorXd got = flow.log_prob(th, x);
   for (Eigen::Index i = 0; i < got.size(); ++i) {
     if (!(std::abs(got[i] - expected[i]) <= 1e-9 * std::max(1.0, std::abs(expected[i])))) {
@@ -271,15 +240,8 @@ void save(const conditional_maf<Act, Scale>& flow, const std::filesystem::path& 
 /// position, a malformed field by name, or a failed self-test).
 template <class Flow = sbi_maf>
 [[nodiscard]] Flow load(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw file_error(path.string(), 0, "", "cannot open for reading");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw file_error(path.string(), 0, "", std::string("invalid JSON: ") + e.what());
-  }
-  return from_json<Flow>(j, path.string());
+  const auto j = io::read_json_file(path);
+  return io::rethrow_foreign(path.string(), [&] { return from_json<Flow>(j, path.string()); });
 }
 
 }  // namespace chempp::flow

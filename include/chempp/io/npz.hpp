@@ -117,32 +117,42 @@ inline npy_dtype parse_dtype(const std::string& d, const std::string& source, co
   return t;
 }
 
-/// Reads element `i` of a numeric dtype at `p` as a double (exact for every integer ≤ 2^53).
-/// Integers wider than 53 bits are read exactly by `read_integer`.
-inline double read_number(const npy_dtype& t, const char* p) {
+/// An integer of `size` bytes at `p`, of the signed (S) or unsigned family, as a double.
+template <bool Signed>
+double read_integer_as_double(std::size_t size, const char* p) {
   auto get = [p](auto v) {
     std::memcpy(&v, p, sizeof(v));
-    return v;
+    return static_cast<double>(v);
   };
+  using I8 = std::conditional_t<Signed, std::int8_t, std::uint8_t>;
+  using I16 = std::conditional_t<Signed, std::int16_t, std::uint16_t>;
+  using I32 = std::conditional_t<Signed, std::int32_t, std::uint32_t>;
+  using I64 = std::conditional_t<Signed, std::int64_t, std::uint64_t>;
+  switch (size) {
+    case 1: return get(I8{});
+    case 2: return get(I16{});
+    case 4: return get(I32{});
+    default: return get(I64{});
+  }
+}
+
+/// One element of a numeric dtype at `p` as a double (exact for integers up to 2^53; wider
+/// integers are converted exactly by `convert_element`).
+inline double read_number(const npy_dtype& t, const char* p) {
   switch (t.kind) {
-    case 'f':
-      return t.size == 4 ? static_cast<double>(get(float{})) : get(double{});
-    case 'i':
-      switch (t.size) {
-        case 1: return get(std::int8_t{});
-        case 2: return get(std::int16_t{});
-        case 4: return get(std::int32_t{});
-        default: return static_cast<double>(get(std::int64_t{}));
+    case 'f': {
+      if (t.size == 4) {
+        float v;
+        std::memcpy(&v, p, 4);
+        return v;
       }
-    case 'u':
-      switch (t.size) {
-        case 1: return get(std::uint8_t{});
-        case 2: return get(std::uint16_t{});
-        case 4: return get(std::uint32_t{});
-        default: return static_cast<double>(get(std::uint64_t{}));
-      }
-    default:  // 'b'
-      return get(std::uint8_t{}) != 0 ? 1.0 : 0.0;
+      double v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    case 'i': return read_integer_as_double<true>(t.size, p);
+    case 'u': return read_integer_as_double<false>(t.size, p);
+    default: return *p != 0 ? 1.0 : 0.0;  // 'b'
   }
 }
 

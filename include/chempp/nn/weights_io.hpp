@@ -6,7 +6,8 @@
 ///
 /// Format (all matrices row-major nested arrays, PyTorch layout):
 /// ```
-/// { "format": "chempp.mlp", "version": 1, "description": "...",
+/// { "format": "chempp.mlp", "version": 1, "scalar": "float",            (optional)
+///   "description": "...", "source": "...",                             (optional, text)
 ///   "input_names": [...], "output_names": [...],                       (optional)
 ///   "layers": [ {"name": "l1", "shape": [out, in], "weight": [[...] x out],
 ///                "bias": [... out], "activation": "tanh"}, ... ],
@@ -17,7 +18,10 @@
 /// ```
 /// The paper's converted emulator (`sbi-chempy/emulator_5sigma_uni_prior_weights.json`: only
 /// `layers`, raw inputs/outputs) is a valid file of this format. Every problem raises
-/// `chempp::file_error` naming the file and the JSON field (e.g. `layers[1].weight[3]`).
+/// `chempp::file_error` naming the file and the JSON field (e.g. `layers[1].weight[3]`),
+/// including an unknown key (a misspelt `input_standardisation` is not silently ignored), a
+/// duplicate key, and declared shapes that the weight arrays do not hold (read through
+/// `chempp/io/json.hpp`).
 
 #include <nlohmann/json.hpp>
 
@@ -26,12 +30,14 @@
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "chempp/core/error.hpp"
+#include "chempp/io/json.hpp"
 #include "chempp/nn/mlp.hpp"
 
 namespace chempp::nn {
@@ -51,40 +57,6 @@ nlohmann::json vector_to_json(const vector<T>& v) {
   for (Eigen::Index i = 0; i < v.size(); ++i) a.push_back(static_cast<double>(v[i]));
   return a;
 }
-
-struct json_reader {
-  std::string file;
-
-  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
-    throw file_error(file, 0, field, what);
-  }
-  const nlohmann::json& member(const nlohmann::json& j, const std::string& key, const std::string& path) const {
-    if (!j.is_object()) fail(path, "expected an object");
-    auto it = j.find(key);
-    if (it == j.end()) fail(path.empty() ? key : path + "." + key, "missing");
-    return *it;
-  }
-  double number(const nlohmann::json& j, const std::string& path) const {
-    if (!j.is_number()) fail(path, "expected a number, got " + std::string(j.type_name()));
-    const double v = j.get<double>();
-    if (!std::isfinite(v)) fail(path, "not finite");
-    return v;
-  }
-  std::vector<double> numbers(const nlohmann::json& j, const std::string& path, std::size_t n) const {
-    if (!j.is_array()) fail(path, "expected an array of numbers");
-    if (j.size() != n)
-      fail(path, "expected " + std::to_string(n) + " values, got " + std::to_string(j.size()));
-    std::vector<double> r(n);
-    for (std::size_t i = 0; i < n; ++i) r[i] = number(j[i], path + "[" + std::to_string(i) + "]");
-    return r;
-  }
-  std::vector<std::vector<double>> rows(const nlohmann::json& j, const std::string& path, std::size_t width) const {
-    if (!j.is_array()) fail(path, "expected an array of rows");
-    std::vector<std::vector<double>> r;
-    for (std::size_t i = 0; i < j.size(); ++i) r.push_back(numbers(j[i], path + "[" + std::to_string(i) + "]", width));
-    return r;
-  }
-};
 
 }  // namespace detail
 
@@ -150,52 +122,64 @@ nlohmann::json to_json(const mlp<T>& net, const mlp_metadata& meta = {},
 template <class T = double>
 mlp<T> mlp_from_json(const nlohmann::json& j, const std::string& source = "<json>",
                      mlp_metadata* meta = nullptr) {
-  const detail::json_reader rd{source};
-  if (j.contains("format") && j["format"] != "chempp.mlp") rd.fail("format", "unknown format " + j["format"].dump());
-  if (j.contains("version") && (!j["version"].is_number_integer() || j["version"].get<int>() != 1))
-    rd.fail("version", "unsupported version " + j["version"].dump());
+  const io::json_reader rd{source};
+  rd.check_keys(j, "", {"format", "version", "scalar", "description", "source", "input_names", "output_names", "layers",
+                        "input_standardization", "output_standardization", "test"});
+  if (const auto* f = rd.optional(j, "format", ""); f != nullptr && rd.string(*f, "format") != "chempp.mlp")
+    rd.fail("format", "unknown format " + f->dump() + " (expected \"chempp.mlp\")");
+  if (const auto* v = rd.optional(j, "version", ""); v != nullptr && rd.integer(*v, "version") != 1)
+    rd.fail("version", "unsupported version " + v->dump() + " (this reader reads version 1)");
+  if (const auto* sc = rd.optional(j, "scalar", "")) {
+    const auto s = rd.string(*sc, "scalar");
+    if (s != "float" && s != "double") rd.fail("scalar", "expected \"float\" or \"double\", got \"" + s + "\"");
+  }
   const auto& jl = rd.member(j, "layers", "");
   if (!jl.is_array() || jl.empty()) rd.fail("layers", "expected a non-empty array");
+  // every declared size is checked against the arrays that hold the numbers before the network
+  // is allocated
   std::vector<std::size_t> sizes;
   std::vector<activation> acts;
+  std::vector<std::vector<std::vector<double>>> weights;
+  std::vector<std::vector<double>> biases;
   for (std::size_t l = 0; l < jl.size(); ++l) {
     const std::string p = "layers[" + std::to_string(l) + "]";
+    rd.check_keys(jl[l], p, {"name", "shape", "weight", "bias", "activation"});
     const auto& sh = rd.member(jl[l], "shape", p);
-    if (!sh.is_array() || sh.size() != 2 || !sh[0].is_number_unsigned() || !sh[1].is_number_unsigned() ||
-        sh[0].get<std::size_t>() == 0 || sh[1].get<std::size_t>() == 0)
-      rd.fail(p + ".shape", "expected [out, in] with positive integers");
-    const auto out = sh[0].get<std::size_t>(), in = sh[1].get<std::size_t>();
+    if (!sh.is_array() || sh.size() != 2) rd.fail(p + ".shape", "expected [out, in] with positive integers");
+    const auto out = static_cast<std::size_t>(rd.integer(sh[0], p + ".shape[0]", 1, std::numeric_limits<std::int32_t>::max()));
+    const auto in = static_cast<std::size_t>(rd.integer(sh[1], p + ".shape[1]", 1, std::numeric_limits<std::int32_t>::max()));
     if (l == 0) sizes.push_back(in);
     else if (sizes.back() != in)
       rd.fail(p + ".shape", "input size " + std::to_string(in) + " does not match previous output size " +
                                 std::to_string(sizes.back()));
     sizes.push_back(out);
-    const auto& ja = rd.member(jl[l], "activation", p);
-    if (!ja.is_string()) rd.fail(p + ".activation", "expected a string");
+    const auto act_name = rd.string(rd.member(jl[l], "activation", p), p + ".activation");
     try {
-      acts.push_back(activation_from_string(ja.get<std::string>()));
+      acts.push_back(activation_from_string(act_name));
     } catch (const invalid_argument& e) {
       rd.fail(p + ".activation", e.what());
     }
+    weights.push_back(rd.rows(rd.member(jl[l], "weight", p), p + ".weight", in));
+    if (weights.back().size() != out)
+      rd.fail(p + ".weight", "expected " + std::to_string(out) + " rows, got " + std::to_string(weights.back().size()));
+    biases.push_back(rd.numbers(rd.member(jl[l], "bias", p), p + ".bias", out));
   }
   mlp<T> net(sizes, acts);
   for (std::size_t l = 0; l < jl.size(); ++l) {
-    const std::string p = "layers[" + std::to_string(l) + "]";
     auto lay = net.layer(l);
-    const auto w = rd.rows(rd.member(jl[l], "weight", p), p + ".weight", sizes[l]);
-    if (w.size() != sizes[l + 1])
-      rd.fail(p + ".weight", "expected " + std::to_string(sizes[l + 1]) + " rows, got " + std::to_string(w.size()));
+    const auto& w = weights[l];
     for (std::size_t o = 0; o < w.size(); ++o)
       for (std::size_t i = 0; i < sizes[l]; ++i)
         lay.weight()(static_cast<Eigen::Index>(o), static_cast<Eigen::Index>(i)) = static_cast<T>(w[o][i]);
-    const auto b = rd.numbers(rd.member(jl[l], "bias", p), p + ".bias", sizes[l + 1]);
-    for (std::size_t o = 0; o < b.size(); ++o) lay.bias()[static_cast<Eigen::Index>(o)] = static_cast<T>(b[o]);
+    for (std::size_t o = 0; o < biases[l].size(); ++o) lay.bias()[static_cast<Eigen::Index>(o)] = static_cast<T>(biases[l][o]);
   }
   const auto read_scaling = [&](const char* key, standardizer<T>& s, std::size_t n) {
-    if (!j.contains(key)) return;
+    const auto* js = rd.optional(j, key, "");
+    if (js == nullptr) return;
     const std::string p = key;
-    const auto m = rd.numbers(rd.member(j[key], "mean", p), p + ".mean", n);
-    const auto sc = rd.numbers(rd.member(j[key], "scale", p), p + ".scale", n);
+    rd.check_keys(*js, p, {"mean", "scale"});
+    const auto m = rd.numbers(rd.member(*js, "mean", p), p + ".mean", n);
+    const auto sc = rd.numbers(rd.member(*js, "scale", p), p + ".scale", n);
     for (std::size_t i = 0; i < n; ++i) {
       if (!(sc[i] > 0.0)) rd.fail(p + ".scale[" + std::to_string(i) + "]", "must be positive");
       s.mean[static_cast<Eigen::Index>(i)] = static_cast<T>(m[i]);
@@ -204,19 +188,31 @@ mlp<T> mlp_from_json(const nlohmann::json& j, const std::string& source = "<json
   };
   read_scaling("input_standardization", net.input_scaling(), sizes.front());
   read_scaling("output_standardization", net.output_scaling(), sizes.back());
-  if (meta != nullptr) {
-    *meta = mlp_metadata{};
-    if (j.contains("description") && j["description"].is_string()) meta->description = j["description"].get<std::string>();
-    if (j.contains("input_names")) meta->input_names = j["input_names"].get<std::vector<std::string>>();
-    if (j.contains("output_names")) meta->output_names = j["output_names"].get<std::vector<std::string>>();
+  mlp_metadata md;
+  if (const auto* d = rd.optional(j, "description", "")) md.description = rd.string(*d, "description");
+  if (const auto* d = rd.optional(j, "source", "")) (void)rd.string(*d, "source");  // provenance text
+  if (const auto* n = rd.optional(j, "input_names", "")) {
+    md.input_names = rd.strings(*n, "input_names");
+    if (md.input_names.size() != sizes.front())
+      rd.fail("input_names", "expected one name per input (" + std::to_string(sizes.front()) + ")");
   }
-  if (j.contains("test")) {
-    const auto& jt = j["test"];
-    const auto tin = rd.rows(rd.member(jt, "input", "test"), "test.input", sizes.front());
-    const auto tout = rd.rows(rd.member(jt, "expected_output", "test"), "test.expected_output", sizes.back());
+  if (const auto* n = rd.optional(j, "output_names", "")) {
+    md.output_names = rd.strings(*n, "output_names");
+    if (md.output_names.size() != sizes.back())
+      rd.fail("output_names", "expected one name per output (" + std::to_string(sizes.back()) + ")");
+  }
+  if (meta != nullptr) *meta = std::move(md);
+  if (const auto* jt = rd.optional(j, "test", "")) {
+    rd.check_keys(*jt, "test", {"input", "expected_output", "tolerance"});
+    const auto tin = rd.rows(rd.member(*jt, "input", "test"), "test.input", sizes.front());
+    const auto tout = rd.rows(rd.member(*jt, "expected_output", "test"), "test.expected_output", sizes.back());
     if (tin.size() != tout.size() || tin.empty())
       rd.fail("test.expected_output", "needs one row per test input (" + std::to_string(tin.size()) + ")");
-    double tol = jt.contains("tolerance") ? rd.number(jt["tolerance"], "test.tolerance") : 1e-10;
+    double tol = 1e-10;
+    if (const auto* t = rd.optional(*jt, "tolerance", "test")) {
+      tol = rd.number(*t, "test.tolerance");
+      if (!(tol >= 0.0)) rd.fail("test.tolerance", "must be non-negative");
+    }
     if constexpr (std::is_same_v<T, float>) tol = std::max(tol, 1e-4);
     matrix<T> x(static_cast<Eigen::Index>(sizes.front()), static_cast<Eigen::Index>(tin.size()));
     for (std::size_t c = 0; c < tin.size(); ++c)
@@ -250,15 +246,8 @@ void save_mlp(const mlp<T>& net, const std::filesystem::path& path, const mlp_me
 /// file and field on any problem, including a failed embedded test case.
 template <class T = double>
 mlp<T> load_mlp(const std::filesystem::path& path, mlp_metadata* meta = nullptr) {
-  std::ifstream in(path);
-  if (!in) throw file_error(path.string(), 0, "", "cannot open");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw file_error(path.string(), 0, "", std::string("invalid JSON: ") + e.what());
-  }
-  return mlp_from_json<T>(j, path.string(), meta);
+  const auto j = io::read_json_file(path);
+  return io::rethrow_foreign(path.string(), [&] { return mlp_from_json<T>(j, path.string(), meta); });
 }
 
 }  // namespace chempp::nn

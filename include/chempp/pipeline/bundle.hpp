@@ -28,6 +28,7 @@
 
 #include "chempp/core/error.hpp"
 #include "chempp/flow/io.hpp"
+#include "chempp/io/json.hpp"
 #include "chempp/flow/maf.hpp"
 #include "chempp/flow/train.hpp"
 #include "chempp/gce/chempy_model.hpp"
@@ -133,21 +134,23 @@ inline nlohmann::json prior_to_json(const inference::product_prior& p) {
   return a;
 }
 inline inference::product_prior prior_from_json(const nlohmann::json& j, const std::string& file) {
+  const io::json_reader rd{file};
   std::vector<inference::prior_factor> f;
-  if (!j.is_array() || j.empty()) throw file_error(file, 0, "prior", "must be a non-empty array");
+  if (!j.is_array() || j.empty()) rd.fail("prior", "must be a non-empty array");
   for (std::size_t i = 0; i < j.size(); ++i) {
     const std::string field = "prior[" + std::to_string(i) + "]";
+    rd.check_keys(j[i], field, {"name", "family", "a", "b"});
+    const auto fam = rd.string(rd.member(j[i], "family", field), field + ".family");
+    const double a = rd.number(rd.member(j[i], "a", field), field + ".a");
+    const double b = rd.number(rd.member(j[i], "b", field), field + ".b");
+    const auto* jn = rd.optional(j[i], "name", field);
+    const auto name = jn != nullptr ? rd.string(*jn, field + ".name") : std::string{};
     try {
-      const auto fam = j[i].at("family").get<std::string>();
-      const double a = j[i].at("a").get<double>(), b = j[i].at("b").get<double>();
-      const auto name = j[i].value("name", std::string{});
       if (fam == "normal") f.push_back(inference::prior_factor::normal(a, b, name));
       else if (fam == "uniform") f.push_back(inference::prior_factor::uniform(a, b, name));
-      else throw file_error(file, 0, field + ".family", "must be normal or uniform (got '" + fam + "')");
-    } catch (const nlohmann::json::exception& e) {
-      throw file_error(file, 0, field, e.what());
+      else rd.fail(field + ".family", "must be normal or uniform (got '" + fam + "')");
     } catch (const invalid_argument& e) {
-      throw file_error(file, 0, field, e.what());
+      rd.fail(field, e.what());
     }
   }
   return inference::product_prior(std::move(f));
@@ -190,34 +193,37 @@ inline void save_bundle(const model_bundle& b, const std::filesystem::path& dir)
 /// Reads a bundle written by `save_bundle`. \throws file_error naming the file and field.
 [[nodiscard]] inline model_bundle load_bundle(const std::filesystem::path& dir) {
   const auto file = (dir / "bundle.json").string();
-  std::ifstream in(file);
-  if (!in) throw file_error(file, 0, "", "cannot open (is this a chempp-train output directory?)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw file_error(file, 0, "", std::string("invalid JSON: ") + e.what());
-  }
+  const auto j = io::read_json_file(file, "is this a chempp-train output directory?");
+  const io::json_reader rd{file};
+  rd.check_keys(j, "", {"format", "format_version", "name", "library_version", "yields", "observables", "catalog_columns",
+                        "parameters", "prior", "noise", "emulator", "flow", "log_valid_fraction", "report"});
+  if (rd.string(rd.member(j, "format", ""), "format") != "chempp-model-bundle") rd.fail("format", "is not chempp-model-bundle");
+  if (const auto* v = rd.optional(j, "format_version", ""); v != nullptr && rd.integer(*v, "format_version") != 1)
+    rd.fail("format_version", "unsupported version " + v->dump() + " (this reader reads version 1)");
   model_bundle b;
-  try {
-    if (j.at("format").get<std::string>() != "chempp-model-bundle") throw file_error(file, 0, "format", "is not chempp-model-bundle");
-    b.name = j.at("name").get<std::string>();
-    b.version = j.at("library_version").get<std::string>();
-    b.yields = j.at("yields").get<std::string>();
-    b.observables = j.at("observables").get<std::vector<std::string>>();
-    b.catalog_columns = j.at("catalog_columns").get<std::vector<std::string>>();
-    const auto& n = j.at("noise");
-    b.noise = {n.at("sigma_dex").get<double>(), n.at("sigma_lo").get<double>(), n.at("sigma_hi").get<double>(),
-               n.at("p_fixed_sigma").get<double>(), n.at("p_all_measured").get<double>(), n.at("p_no_he_ne").get<double>(),
-               n.at("p_drop").get<double>()};
-    b.emulator_median_abs_dex = j.at("emulator").at("median_abs_error_dex").get<double>();
-    b.model_cov = flow::internal::json_reader{file}.matrix(j.at("emulator").at("error_covariance_dex2"), "emulator.error_covariance_dex2", 8, 8);
-    b.log_valid_fraction = j.at("log_valid_fraction").get<double>();
-    b.report = j.value("report", nlohmann::json::object());
-  } catch (const nlohmann::json::exception& e) {
-    throw file_error(file, 0, "", e.what());
-  }
-  b.prior6 = detail::prior_from_json(j.at("prior"), file);
+  b.name = rd.string(rd.member(j, "name", ""), "name");
+  b.version = rd.string(rd.member(j, "library_version", ""), "library_version");
+  b.yields = rd.string(rd.member(j, "yields", ""), "yields");
+  b.observables = rd.strings(rd.member(j, "observables", ""), "observables");
+  b.catalog_columns = rd.strings(rd.member(j, "catalog_columns", ""), "catalog_columns");
+  if (const auto* ps = rd.optional(j, "parameters", ""); ps != nullptr && rd.strings(*ps, "parameters") != parameter_names())
+    rd.fail("parameters", "must list the 6 CHEMPY parameters in chempp's order");
+  const auto& n = rd.member(j, "noise", "");
+  rd.check_keys(n, "noise", {"sigma_dex", "sigma_lo", "sigma_hi", "p_fixed_sigma", "p_all_measured", "p_no_he_ne", "p_drop"});
+  const auto num = [&](const nlohmann::json& o, const char* key, const std::string& parent) {
+    return rd.number(rd.member(o, key, parent), io::json_reader::join(parent, key));
+  };
+  b.noise = {num(n, "sigma_dex", "noise"),      num(n, "sigma_lo", "noise"),   num(n, "sigma_hi", "noise"),
+             num(n, "p_fixed_sigma", "noise"),  num(n, "p_all_measured", "noise"), num(n, "p_no_he_ne", "noise"),
+             num(n, "p_drop", "noise")};
+  const auto& je = rd.member(j, "emulator", "");
+  rd.check_keys(je, "emulator", {"file", "raw_outputs_used", "median_abs_error_dex", "error_covariance_dex2"});
+  b.emulator_median_abs_dex = num(je, "median_abs_error_dex", "emulator");
+  b.model_cov = rd.matrix(rd.member(je, "error_covariance_dex2", "emulator"), "emulator.error_covariance_dex2", 8, 8);
+  b.log_valid_fraction = num(j, "log_valid_fraction", "");
+  if (b.log_valid_fraction > 0.0) rd.fail("log_valid_fraction", "a log fraction must be <= 0");
+  if (const auto* r = rd.optional(j, "report", "")) b.report = *r;
+  b.prior6 = detail::prior_from_json(rd.member(j, "prior", ""), file);
   if (b.prior6.dim() != 6) throw file_error(file, 0, "prior", "must have 6 factors");
   if (b.observables.size() != 8 || b.catalog_columns.size() != 8)
     throw file_error(file, 0, "observables", "must list 8 observables and 8 catalog columns");
@@ -225,6 +231,8 @@ inline void save_bundle(const model_bundle& b, const std::filesystem::path& dir)
     throw file_error(file, 0, "emulator.error_covariance_dex2", "must be 8 x 8");
   b.emulator = nn::load_mlp<float>(dir / "emulator.json");
   b.flow = flow::load<flow::sbi_maf>(dir / "flow.json");
+  if (b.emulator.input_size() != 6 || b.emulator.output_size() != 9)
+    throw file_error((dir / "emulator.json").string(), 0, "layers", "the emulator must map the 6 parameters to 9 raw outputs");
   if (b.flow.context_size() != 24 || b.flow.features() != 6)
     throw file_error((dir / "flow.json").string(), 0, "config", "the flow must have 6 features and a 24-number context");
   return b;

@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chempp/core/error.hpp"
+#include "chempp/io/json.hpp"
 #include "chempp/yields/yield_table.hpp"
 
 namespace chempp::yields {
@@ -162,18 +163,22 @@ inline void check_schema(const nlohmann::ordered_json& j, std::string_view schem
 }
 
 inline nlohmann::ordered_json parse_json_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw file_error(file.string(), 0, "", "cannot open file (missing or unreadable)");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  try {
-    return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::ordered_json::parse_error& e) {
-    std::size_t line = 1;
-    for (std::size_t i = 0; i < e.byte && i < text.size(); ++i) line += text[i] == '\n' ? 1 : 0;
-    throw file_error(file.string(), line, "", std::string("invalid JSON: ") + e.what());
-  }
+  return io::read_json_file<nlohmann::ordered_json>(file);
+}
+
+/// Runs a reader; an `invalid_argument` from a table's own checks (the file's content) becomes a
+/// `file_error` naming the file, and foreign exceptions are converted (see io::rethrow_foreign).
+template <class F>
+auto read_guarded(const std::filesystem::path& file, F&& f) {
+  return io::rethrow_foreign(file.string(), [&] {
+    try {
+      return f();
+    } catch (const file_error&) {
+      throw;
+    } catch (const invalid_argument& e) {
+      throw file_error(file.string(), 0, "", e.what());
+    }
+  });
 }
 
 }  // namespace detail
@@ -384,13 +389,15 @@ inline void write_json(const yield_set& s, const std::filesystem::path& file) {
 /// Reads a table written by `write_json`. \throws file_error naming file, line (JSON syntax
 /// errors) or JSON path (schema errors).
 inline yield_table read_yield_table_json(const std::filesystem::path& file) {
-  return yield_table_from_json(detail::parse_json_file(file), file.string());
+  const auto j = detail::parse_json_file(file);
+  return detail::read_guarded(file, [&] { return yield_table_from_json(j, file.string()); });
 }
 
 /// Reads a set written by `write_json`. \throws file_error naming file, line (JSON syntax
 /// errors) or JSON path (schema errors).
 inline yield_set read_yield_set_json(const std::filesystem::path& file) {
-  return yield_set_from_json(detail::parse_json_file(file), file.string());
+  const auto j = detail::parse_json_file(file);
+  return detail::read_guarded(file, [&] { return yield_set_from_json(j, file.string()); });
 }
 
 }  // namespace chempp::yields

@@ -16,6 +16,7 @@
 // code ran); --threads runs lines in parallel (default 1).
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -42,6 +43,9 @@ void usage(std::FILE* to) {
 // Parses 6 numbers; returns an error message or nullopt.
 std::optional<std::string> parse_line(const std::string& line, std::array<double, 6>& out) {
   std::size_t count = 0;
+  if (const auto nul = line.find('\0'); nul != std::string::npos) {
+    return "NUL byte at column " + std::to_string(nul + 1);  // would silently end the line
+  }
   const char* p = line.c_str();
   while (*p != '\0') {
     while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r') ++p;
@@ -59,6 +63,9 @@ std::optional<std::string> parse_line(const std::string& line, std::array<double
       std::string tok;
       while (*q != '\0' && *q != ' ' && *q != '\t' && *q != ',') tok += *q++;
       return "not a number: '" + tok + "'";
+    }
+    if (errno == ERANGE || !std::isfinite(v)) {
+      return "not a finite double: '" + std::string(p, static_cast<std::size_t>(end - p)) + "'";  // 1e-999 is not 0, 1e999 not inf
     }
     if (count == 6) return "more than 6 numbers";
     out[count++] = v;

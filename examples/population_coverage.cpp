@@ -162,7 +162,7 @@ int main(int argc, char** argv) try {
       const double b_level = 1.0 - std::exp(-0.5 * b_m2);  // Gaussian HPD level in 2-D
       base_all.add(b_level, b_m2);
       (prior_d2 > 4.0 ? base_far : base_near).add(b_level, b_m2);
-    } catch (const chempp::error&) {
+    } catch (const chempp::numerical_error&) {  // corrected precision not positive definite
       ++base_failed;
     }
     per_galaxy.push_back({{"lambda", {lam(0), lam(1)}},

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "chempp/flow/maf.hpp"
+#include "chempp/flow/sampler.hpp"
 
 #include <cmath>
+#include <random>
 #include <string>
 
 #include "support/test_support.hpp"
@@ -242,4 +244,31 @@ TEST_CASE("maf: bad arguments throw naming the argument") {
   CHECK_THROWS_WITH_AS((void)flow.log_prob(th, x1), doctest::Contains("theta"), chempp::invalid_argument);
   cfg.features = 0;
   CHECK_THROWS_AS(sbi_maf{cfg}, chempp::invalid_argument);
+}
+
+// Issue 15: a finite but huge context overflowed the standardisation (NaN from every entry
+// point) and 1e6 / 1e300 gave identical, confident answers. Now every entry point names the
+// context column that lies beyond the training data.
+TEST_CASE("flow contexts far outside the training data are errors at every entry point") {
+  chempp::flow::sbi_maf f(chempp::flow::maf_config{.features = 2, .context = 2, .hidden = 8, .transforms = 2, .seed = 3});
+  const Eigen::MatrixXd th = Eigen::MatrixXd::Zero(1, 2);
+  for (double bad : {1e6, 1e300, 1.7e308, -1e4}) {
+    CAPTURE(bad);
+    Eigen::MatrixXd x(1, 2);
+    x << 0.0, bad;
+    CHECK_THROWS_WITH_AS((void)f.log_prob(th, x), doctest::Contains("context x[1]"), chempp::invalid_argument);
+    std::mt19937_64 rng(1);
+    CHECK_THROWS_WITH_AS((void)f.sample(3, x, rng), doctest::Contains("training standard deviations"), chempp::invalid_argument);
+    chempp::flow::maf_sampler<chempp::flow::sbi_maf> s(f);
+    Eigen::MatrixXd out(3, 2);
+    CHECK_THROWS_AS(s.sample(Eigen::VectorXd(x.row(0).transpose()), rng, out), chempp::invalid_argument);
+    Eigen::VectorXd lp(1);
+    CHECK_THROWS_AS(s.log_prob(th, x, lp), chempp::invalid_argument);
+  }
+  Eigen::MatrixXd ok(1, 2);
+  ok << 0.0, 999.0;  // within 1000 standard deviations (unit standardisation): accepted
+  CHECK(std::isfinite(f.log_prob(th, ok)(0)));
+  f.set_context_z_limit(10.0);
+  CHECK_THROWS_AS((void)f.log_prob(th, ok), chempp::invalid_argument);
+  CHECK_THROWS_AS(f.set_context_z_limit(0.0), chempp::invalid_argument);
 }

@@ -120,6 +120,11 @@ TEST_CASE("SN Ia delay-time distributions") {
   CHECK(maoz.normalisation_end_gyr() == 13.8);
   CHECK_THROWS_AS(gce::maoz_dtd(0.0), chempp::invalid_argument);
   CHECK_THROWS_AS(gce::maoz_dtd(std::nan("")), chempp::invalid_argument);
+  // issue 15: an underflowing delay and a non-normalisable slope silently removed SN Ia
+  CHECK_THROWS_WITH_AS(gce::maoz_dtd(1e-300), doctest::Contains("tau_ia_gyr"), chempp::invalid_argument);
+  CHECK_THROWS_WITH_AS(gce::maoz_dtd(0.04, 1.0), doctest::Contains("exponent"), chempp::invalid_argument);
+  CHECK_THROWS_AS(gce::maoz_dtd(0.04, 0.5), chempp::invalid_argument);
+  CHECK_NOTHROW(gce::maoz_dtd(0.001, 1.0000001));
   const gce::exponential_dtd ex(0.1, 2.0);
   CHECK(ex.shape(0.05) == 0.0);
   CHECK(ex.shape(2.1) / ex.shape(0.1) == doctest::Approx(std::exp(-1.0)).epsilon(1e-14));

@@ -3,6 +3,7 @@
 // observer, mass conservation, bad input, policies (fixed grid, yield modifier), batch API.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
@@ -108,6 +109,24 @@ TEST_CASE("bad input throws invalid_argument naming the argument and value") {
   th[4] = 1.0;
   th[5] = 13.8;
   CHECK_NOTHROW((void)model(th));
+  // issue 15: parameters far outside any physical range ran and returned "ok"
+  CHECK(with(0, -400.0).find("alpha_imf must lie in [-5, 0] (got -400)") != std::string::npos);
+  CHECK(with(1, 3.0).find("log10_n_ia must lie in [-6, 0]") != std::string::npos);
+  CHECK(with(2, 50.0).find("log10_sfe must lie in [-4, 3]") != std::string::npos);
+  CHECK(with(3, -7.0).find("log10_sfr_peak must lie in [-1, 2]") != std::string::npos);
+  using gce::chempy_model;
+  CHECK(chempy_model::in_domain(chempp::gce::chempy_parameters::from_theta(fiducial)));
+  CHECK_FALSE(chempy_model::in_domain(chempp::gce::chempy_parameters::from_theta({-400, -2.89, -0.3, 0.55, 0.5, 8})));
+  CHECK_FALSE(chempy_model::in_domain(chempp::gce::chempy_parameters::from_theta({NAN, -2.89, -0.3, 0.55, 0.5, 8})));
+  // the domain holds the emulator's 5σ training box (Buck et al. 2025) at every corner
+  for (int corner = 0; corner < 32; ++corner) {
+    const std::array<double, 5> mu{-2.3, -2.89, -0.3, 0.55, 0.5}, sd{0.3, 0.3, 0.3, 0.1, 0.1};
+    std::array<double, 6> t{};
+    for (int k = 0; k < 5; ++k) t[k] = mu[k] + ((corner >> k) & 1 ? 5.0 : -5.0) * sd[k];
+    t[4] = std::clamp(t[4], 0.0, 1.0);
+    t[5] = 1.0;
+    CHECK(chempy_model::in_domain(chempp::gce::chempy_parameters::from_theta(t)));
+  }
 }
 
 TEST_CASE("a yield table missing a traced element is rejected at construction") {
@@ -156,6 +175,7 @@ TEST_CASE("tau_Ia is configurable and matters only when dt < tau_Ia") {
   const auto d = slow({-2.3, -2.89, -0.3, 0.55, 0.5, 8.0});
   for (std::size_t k = 0; k < 8; ++k) CHECK(std::fabs(c.abundances[k] - d.abundances[k]) <= same_tol);
   CHECK_THROWS_AS(gce::chempy_model(set, -1.0), chempp::invalid_argument);
+  CHECK_THROWS_AS(gce::chempy_model(set, 1e-300), chempp::invalid_argument);  // underflowed before
 }
 
 TEST_CASE("fixed_time_grid: same physics, no 5 % test, corona factor chosen by the user") {

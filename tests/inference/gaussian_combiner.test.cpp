@@ -80,7 +80,7 @@ TEST_CASE("gaussian_combiner: errors on non-positive-definite results and bad in
   const auto prior = paper_lambda_prior();
   const std::vector<gaussian> wide(3, make(-2.3, -2.89, 0.5, 0.5, 0.0));
   CHECK_THROWS_WITH_AS((void)corrected_gaussian_product{}.combine(wide, prior),
-                       doctest::Contains("not positive definite"), chempp::invalid_argument);
+                       doctest::Contains("not positive definite"), chempp::numerical_error);
   CHECK_NOTHROW((void)paper_gaussian_product{}.combine(wide, prior));
   CHECK_THROWS_AS((void)corrected_gaussian_product{}.combine(std::span<const gaussian>{}, prior),
                   chempp::invalid_argument);
@@ -160,4 +160,24 @@ TEST_CASE("gaussian_combiner: reproduces the sbi-pipeline.md §6 reference table
   MESSAGE("worst |Δ| of ρ: " << w_rho.value << " at " << w_rho.where);
   CHECK(w_mu.value < 1e-4);
   CHECK(w_rho.value < 1e-3);  // ρ is tabulated to 3 decimals
+}
+
+// Issue 15: silent NaN/inf results of the combiners and Gaussian helpers are now typed errors.
+TEST_CASE("gaussian helpers: NaN priors, overflowing fits, denormal variances and NaN points") {
+  auto prior = paper_lambda_prior();
+  const std::vector<gaussian> one{make(-2.3, -2.9, 0.1, 0.1, 0.0)};
+  prior.mean(0) = NAN;  // gave a NaN posterior silently
+  CHECK_THROWS_WITH_AS((void)corrected_gaussian_product{}.combine(one, prior), doctest::Contains("prior mean"),
+                       chempp::invalid_argument);
+  CHECK_THROWS_AS((void)paper_gaussian_product{}.combine(one, prior), chempp::invalid_argument);
+  prior = paper_lambda_prior();
+  std::vector<gaussian> tiny{make(-2.3, -2.9, 0.1, 0.1, 0.0)};
+  tiny[0].cov(0, 0) = 1e-320;  // denormal: 1/v overflows (gave NaN silently)
+  CHECK_THROWS_AS((void)inverse_variance_1d{}.combine(tiny, prior), chempp::numerical_error);
+  Eigen::MatrixXd huge(3, 1);
+  huge << 1.7e308, -1.7e308, 1.7e308;  // finite samples whose variance overflows (gave inf silently)
+  CHECK_THROWS_AS((void)chempp::inference::fit_gaussian(huge), chempp::numerical_error);
+  const gaussian g = make(0, 0, 1, 1, 0);
+  CHECK_THROWS_AS((void)g.mahalanobis2(Eigen::Vector2d(NAN, 0.0)), chempp::invalid_argument);  // gave NaN
+  CHECK(g.mahalanobis2(Eigen::Vector2d(1.0, 2.0)) == doctest::Approx(5.0));
 }

@@ -79,12 +79,7 @@ TEST_CASE("emulator weights: hostile files are file errors naming the field") {
 }
 
 TEST_CASE("flow files: declared counts are checked against the arrays before allocation") {
-  chempp::flow::maf_config mc;
-  mc.features = 2;
-  mc.context = 1;
-  mc.hidden = 4;
-  mc.transforms = 2;
-  const chempp::flow::sbi_maf f(mc);
+  const chempp::flow::sbi_maf f(chempp::flow::maf_config{.features = 2, .context = 1, .hidden = 4, .transforms = 2});
   const nlohmann::json good = chempp::flow::to_json(f);
   CHECK(chempp::flow::from_json<chempp::flow::sbi_maf>(good, "f.json").features() == 2);
   auto bad = [&](auto edit, const char* field) {

@@ -5,6 +5,17 @@
 ///
 /// Conventions (after Stan Math): every message names the function (or file) and the argument
 /// (or line and field) that is wrong and shows the offending value. Library code never prints.
+///
+/// The taxonomy (docs/errors.md), all derived from `chempp::error`:
+/// - `invalid_argument`: the caller's input is wrong (NaN, out of its documented domain, sizes);
+/// - `file_error`: a file's content is wrong (with file, line and field);
+/// - `numerical_error`: valid input produced a non-finite or non-positive-definite result;
+/// - `convergence_error`: an iteration (grid refinement, rejection sampler, step-size search)
+///   did not reach its goal within its budget.
+/// The library catches `numerical_error` and `convergence_error` where a documented fallback
+/// exists (and says so); it never catches its own `invalid_argument` to steer control flow, so
+/// an argument bug always reaches the caller. No other exception type escapes a public entry
+/// point on bad input (allocation failure of a valid request aside).
 
 #include <cmath>
 #include <cstddef>
@@ -23,6 +34,18 @@ class error : public std::runtime_error {
 
 /// A function argument is invalid (NaN, infinite, out of its documented range, wrong size).
 class invalid_argument : public error {
+ public:
+  using error::error;
+};
+
+/// Valid input produced a result that is not finite or not positive definite.
+class numerical_error : public error {
+ public:
+  using error::error;
+};
+
+/// An iterative procedure did not converge (or reach its acceptance goal) within its budget.
+class convergence_error : public error {
  public:
   using error::error;
 };

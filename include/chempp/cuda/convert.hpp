@@ -143,7 +143,8 @@ template <class Flow>
     throw invalid_argument(std::string(fn) + ": z must have x.rows() * n_per_x rows");
   Eigen::MatrixXd c(f.context_size(), z.rows());
   for (Eigen::Index s = 0; s < z.rows(); ++s)
-    c.col(s) = ((x.row(s / n_per_x).transpose() - f.x_mean()).array() / f.x_std().array()).matrix();
+    for (Eigen::Index j = 0; j < x.cols(); ++j)
+      c(j, s) = flow::internal::context_z(fn, j, x(s / n_per_x, j), f.x_mean()[j], f.x_std()[j], f.context_z_limit());
   const Eigen::MatrixXd u0 = f.inverse_standardized(z.transpose(), c);
   return ((u0.array().colwise() * f.theta_std().array()).colwise() + f.theta_mean().array()).transpose();
 }

@@ -133,6 +133,27 @@ struct maf_workspace {
   std::vector<Eigen::MatrixXd> work;   ///< MADE backward scratch
 };
 
+
+/// Largest |z| = |x − μ_x| / σ_x of a context value that the flows accept by default: a value
+/// 1000 training standard deviations away has no answer the flow could know (a context of 1e6
+/// or 1e300 gave identical, confident posteriors; 1.7e308 overflowed to NaN silently).
+inline constexpr double default_context_z_limit = 1e3;
+
+namespace internal {
+/// The z-score of context value `v` (column `j`). \throws invalid_argument, naming the column,
+/// for a NaN/infinite value or one more than `limit` training standard deviations away.
+inline double context_z(const char* fn, Eigen::Index j, double v, double mean, double sd, double limit) {
+  if (!std::isfinite(v)) check_finite(fn, "x[" + std::to_string(j) + "]", v);
+  const double z = (v - mean) / sd;
+  if (!(std::abs(z) <= limit)) {
+    throw invalid_argument(std::string(fn) + ": context x[" + std::to_string(j) + "] = " + chempp::detail::format_value(v) +
+                           " lies " + chempp::detail::format_value(std::abs(z)) +
+                           " training standard deviations from the training mean (limit " +
+                           chempp::detail::format_value(limit) + "): outside the data the flow was trained on");
+  }
+  return z;
+}
+}  // namespace internal
 /// A conditional MAF with activation policy `Act`.
 template <Activation Act = tanh_activation, AffineScale Scale = softplus_scale>
 class conditional_maf {
@@ -195,6 +216,15 @@ class conditional_maf {
   [[nodiscard]] const Eigen::VectorXd& x_mean() const noexcept { return x_mean_; }
   /// x z-score scale σ_x (C).
   [[nodiscard]] const Eigen::VectorXd& x_std() const noexcept { return x_std_; }
+  /// Largest accepted |z| of a context value (`default_context_z_limit` unless set); every
+  /// entry point throws `invalid_argument` naming the column beyond it (an out-of-distribution
+  /// signal instead of a confident answer).
+  [[nodiscard]] double context_z_limit() const noexcept { return context_z_limit_; }
+  /// Sets the limit (> 0; +inf disables the check, NaN/inf contexts are still rejected).
+  void set_context_z_limit(double limit) {
+    if (!(limit > 0.0)) chempp::detail::throw_argument("conditional_maf::set_context_z_limit", "limit", "must be positive", limit);
+    context_z_limit_ = limit;
+  }
 
   /// Sets the z-scoring statistics; every std must be positive and finite.
   void set_standardization(const Eigen::VectorXd& theta_mean, const Eigen::VectorXd& theta_std,
@@ -396,7 +426,7 @@ class conditional_maf {
     Eigen::VectorXd xv(x.size());
     for (Eigen::Index j = 0; j < xv.size(); ++j) {
       xv[j] = x(j % x.rows(), j / x.rows());
-      check_finite(fn, "x", xv[j]);
+      (void)internal::context_z(fn, j, xv[j], x_mean_[j], x_std_[j], context_z_limit_);
     }
     Eigen::MatrixXd c = ((xv - x_mean_).array() / x_std_.array()).matrix().replicate(1, n);
     // N(0,1) by vectorised Box-Muller (internal::normal_fill), the same stream as maf_sampler
@@ -471,14 +501,15 @@ class conditional_maf {
       chempp::detail::throw_argument(fn, "x.rows()", "must equal theta.rows() (or 1)", double(x.rows()));
     for (Eigen::Index i = 0; i < theta.size(); ++i)
       if (!std::isfinite(theta(i % theta.rows(), i / theta.rows()))) check_finite(fn, "theta", theta(i % theta.rows(), i / theta.rows()));
-    for (Eigen::Index i = 0; i < x.size(); ++i)
-      if (!std::isfinite(x(i % x.rows(), i / x.rows()))) check_finite(fn, "x", x(i % x.rows(), i / x.rows()));
+    for (Eigen::Index r = 0; r < x.rows(); ++r)
+      for (Eigen::Index j = 0; j < x.cols(); ++j) (void)internal::context_z(fn, j, x(r, j), x_mean_[j], x_std_[j], context_z_limit_);
   }
 
   maf_config config_{};
   std::vector<made_type> mades_;
   std::vector<permutation> perms_;
   Eigen::VectorXd theta_mean_, theta_std_, x_mean_, x_std_;
+  double context_z_limit_ = default_context_z_limit;
 };
 
 /// The paper's estimator: sbi 0.23.1 MAF (tanh MADEs, softplus scale; choose hidden 8,

@@ -64,7 +64,7 @@ class maf_sampler {
   explicit maf_sampler(const Flow& flow)
       : d_(flow.features()), c_(flow.context_size()), h_(flow.config().hidden), nb_(flow.config().blocks),
         nt_(flow.config().transforms), theta_mean_(flow.theta_mean()), theta_std_(flow.theta_std()),
-        x_mean_(flow.x_mean()), x_std_(flow.x_std()) {
+        x_mean_(flow.x_mean()), x_std_(flow.x_std()), z_limit_(flow.context_z_limit()) {
     static_assert(std::is_same_v<act_type, tanh_activation> || std::is_same_v<act_type, relu_activation>,
                   "maf_sampler: unsupported activation policy");
     static_assert(std::is_same_v<scale_type, softplus_scale> || std::is_same_v<scale_type, sigmoid_scale>,
@@ -134,10 +134,8 @@ class maf_sampler {
   void sample(const double* x, Rng& rng, Eigen::Ref<Eigen::MatrixXd> out, const support_box* support = nullptr) {
     const char* fn = "maf_sampler::sample";
     if (out.cols() != d_) chempp::detail::throw_argument(fn, "out.cols()", "must equal D", double(out.cols()));
-    for (Eigen::Index j = 0; j < c_; ++j) {
-      check_finite(fn, "x", x[j]);
-      c_std_[static_cast<std::size_t>(j)] = (x[j] - x_mean_[j]) / x_std_[j];
-    }
+    for (Eigen::Index j = 0; j < c_; ++j)
+      c_std_[static_cast<std::size_t>(j)] = internal::context_z(fn, j, x[j], x_mean_[j], x_std_[j], z_limit_);
     if (support != nullptr && (support->lower.size() != d_ || support->upper.size() != d_))
       throw invalid_argument(std::string(fn) + ": support box must have D bounds");
     // context bias per transform: b_in + W_ctx c
@@ -175,7 +173,7 @@ class maf_sampler {
           }
           if (!inside) {
             if (candidates > cap)
-              throw error(std::string(fn) + ": acceptance inside the support box too low (more than " +
+              throw convergence_error(std::string(fn) + ": acceptance inside the support box too low (more than " +
                           chempp::detail::format_value(support->max_candidates_per_sample) + " candidates per sample)");
             continue;
           }
@@ -207,6 +205,8 @@ class maf_sampler {
     const auto d = static_cast<std::size_t>(d_), c = static_cast<std::size_t>(c_);
     const Eigen::Index n = theta.rows();
     const bool shared = x.rows() == 1 && n != 1;
+    for (Eigen::Index r = 0; r < x.rows(); ++r)  // out-of-distribution contexts: an error, not an answer
+      for (Eigen::Index j = 0; j < x.cols(); ++j) (void)internal::context_z(fn, j, x(r, j), x_mean_[j], x_std_[j], z_limit_);
     double log_norm = -0.5 * double(d_) * std::log(2.0 * std::numbers::pi);
     for (Eigen::Index i = 0; i < d_; ++i) log_norm -= std::log(theta_std_[i]);
     for (Eigen::Index s0 = 0; s0 < n; s0 += static_cast<Eigen::Index>(lanes)) {
@@ -357,6 +357,7 @@ class maf_sampler {
 
   Eigen::Index d_, c_, h_, nb_, nt_;
   Eigen::VectorXd theta_mean_, theta_std_, x_mean_, x_std_;
+  double z_limit_ = default_context_z_limit;
   std::vector<std::size_t> n_active_;
   std::vector<double> b_in_, w_ctx_;  // double copies for the per-x context bias
   std::vector<T> w_in_, b_in_t_, w_ctx_t_, w_hid_, b_hid_, w_out_, b_out_;

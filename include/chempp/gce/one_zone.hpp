@@ -227,20 +227,46 @@ class one_zone {
   /// Smallest accepted birth time [Gyr] (CHEMPY itself asserts T >= 0.7976 Gyr).
   static constexpr double min_t_birth_gyr = 1e-3;
 
-  /// Checks θ (Buck et al. 2025 ranges; see docs/gce.md §valid ranges).
-  /// \throws invalid_argument naming the argument and value.
+  /// The model's parameter domain (docs/gce.md, "Valid ranges"). It holds the paper's prior
+  /// (Buck et al. 2025 §2.3: Normal(−2.3, 0.3), Normal(−2.89, 0.3), Normal(−0.3, 0.3),
+  /// Normal(0.55, 0.1), Normal(0.5, 0.1)) beyond 9σ in every direction and the emulator's 5σ
+  /// training box, and stays where the physics is meaningful: IMF slopes from bottom-heavy
+  /// (−5) to flat (0), at most one SN Ia per solar mass formed, SFR peak times 0.1–100 Gyr.
+  struct domain {
+    static constexpr double alpha_imf_lo = -5.0, alpha_imf_hi = 0.0;            ///< IMF slope α
+    static constexpr double log10_n_ia_lo = -6.0, log10_n_ia_hi = 0.0;          ///< SN Ia per Msun
+    static constexpr double log10_sfe_lo = -4.0, log10_sfe_hi = 3.0;            ///< [1/Gyr]
+    static constexpr double log10_sfr_peak_lo = -1.0, log10_sfr_peak_hi = 2.0;  ///< [Gyr]
+    static constexpr double x_out_lo = 0.0, x_out_hi = 1.0;                     ///< fraction
+    static constexpr double t_birth_lo_gyr = 1e-3, t_birth_hi_gyr = 13.8;       ///< T [Gyr]
+  };
+
+  /// True when every parameter lies in `domain` (no exception; for policies that map
+  /// out-of-domain θ to "no star", such as `inference::gce_simulator`).
+  [[nodiscard]] static bool in_domain(const chempy_parameters& p) noexcept {
+    using d = domain;
+    const auto in = [](double v, double lo, double hi) { return v >= lo && v <= hi; };  // false for NaN
+    return in(p.alpha_imf, d::alpha_imf_lo, d::alpha_imf_hi) && in(p.log10_n_ia, d::log10_n_ia_lo, d::log10_n_ia_hi) &&
+           in(p.log10_sfe, d::log10_sfe_lo, d::log10_sfe_hi) &&
+           in(p.log10_sfr_peak, d::log10_sfr_peak_lo, d::log10_sfr_peak_hi) && in(p.x_out, d::x_out_lo, d::x_out_hi) &&
+           in(p.t_birth_gyr, d::t_birth_lo_gyr, d::t_birth_hi_gyr);
+  }
+
+  /// Checks θ against `domain`.
+  /// \throws invalid_argument naming the argument, its value and the valid range.
   static void check(const chempy_parameters& p) {
     constexpr const char* fn = "chempp::gce::one_zone";
-    check_finite(fn, "alpha_imf", p.alpha_imf);
-    check_finite(fn, "log10_n_ia", p.log10_n_ia);
-    check_finite(fn, "log10_sfe", p.log10_sfe);
-    check_finite(fn, "log10_sfr_peak", p.log10_sfr_peak);
-    check_in_closed(fn, "x_out", p.x_out, 0.0, 1.0);
+    using d = domain;
+    check_in_closed(fn, "alpha_imf", p.alpha_imf, d::alpha_imf_lo, d::alpha_imf_hi);
+    check_in_closed(fn, "log10_n_ia", p.log10_n_ia, d::log10_n_ia_lo, d::log10_n_ia_hi);
+    check_in_closed(fn, "log10_sfe", p.log10_sfe, d::log10_sfe_lo, d::log10_sfe_hi);
+    check_in_closed(fn, "log10_sfr_peak", p.log10_sfr_peak, d::log10_sfr_peak_lo, d::log10_sfr_peak_hi);
+    check_in_closed(fn, "x_out", p.x_out, d::x_out_lo, d::x_out_hi);
     check_finite(fn, "t_birth_gyr", p.t_birth_gyr);
-    if (!(p.t_birth_gyr > 0.0) || p.t_birth_gyr > 13.8) {
+    if (!(p.t_birth_gyr > 0.0) || p.t_birth_gyr > d::t_birth_hi_gyr) {
       chempp::detail::throw_argument(fn, "t_birth_gyr", "must lie in (0, 13.8]", p.t_birth_gyr);
     }
-    if (p.t_birth_gyr < min_t_birth_gyr) {
+    if (p.t_birth_gyr < d::t_birth_lo_gyr) {
       chempp::detail::throw_argument(
           fn, "t_birth_gyr",
           "is below the smallest supported birth time 0.001 Gyr (dt = T/27 would need more than "

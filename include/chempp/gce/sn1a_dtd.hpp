@@ -31,10 +31,19 @@ struct maoz_dtd {
   double exponent = 1.12;            ///< power-law index s
   double end_of_time_gyr = 13.8;     ///< normalisation horizon [Gyr]
 
-  /// \throws invalid_argument for τ_Ia <= 0 or non-finite values.
+  /// Domain of τ_Ia [Gyr]: the minimum delay is the lifetime of the most massive SN Ia
+  /// progenitor, ~0.04 Gyr (Maoz et al. 2012); [0.001, 1] Gyr holds every published value.
+  /// Below it the rate underflows (τ_Ia = 1e-300 disabled SN Ia without a word).
+  static constexpr double tau_ia_lo_gyr = 1e-3, tau_ia_hi_gyr = 1.0;
+  /// Domain of s: s > 1 (the power law is normalisable only then; s ≤ 1 gave zero SN Ia), and
+  /// s ≤ 3 (observed slopes are 1.0–1.5; Maoz et al. 2012, 2014).
+  static constexpr double exponent_hi = 3.0;
+
+  /// \throws invalid_argument for τ_Ia outside [0.001, 1] Gyr, s outside (1, 3] or non-finite values.
   explicit maoz_dtd(double tau_ia = 0.04, double s = 1.12) : tau_ia_gyr(tau_ia), exponent(s) {
-    check_positive("chempp::gce::maoz_dtd", "tau_ia_gyr", tau_ia);
-    check_finite("chempp::gce::maoz_dtd", "exponent", s);
+    check_in_closed("chempp::gce::maoz_dtd", "tau_ia_gyr", tau_ia, tau_ia_lo_gyr, tau_ia_hi_gyr);
+    check_in_closed("chempp::gce::maoz_dtd", "exponent", s, 1.0, exponent_hi);
+    if (!(s > 1.0)) chempp::detail::throw_argument("chempp::gce::maoz_dtd", "exponent", "must exceed 1 (normalisable power law)", s);
   }
   /// Unnormalised rate at age t [Gyr].
   [[nodiscard]] double shape(double t) const noexcept {

@@ -47,6 +47,9 @@ inline void check_stars(std::span<const gaussian> stars, const gaussian& prior, 
   if (d == 0 || prior.cov.rows() != d || prior.cov.cols() != d) {
     throw invalid_argument(std::string(fn) + ": prior mean/covariance sizes disagree");
   }
+  if (!prior.mean.allFinite() || !prior.cov.allFinite()) {
+    throw invalid_argument(std::string(fn) + ": the prior mean or covariance is not finite");
+  }
   for (std::size_t i = 0; i < stars.size(); ++i) {
     const auto& s = stars[i];
     if (s.mean.size() != d || s.cov.rows() != d || s.cov.cols() != d) {
@@ -90,7 +93,7 @@ inline gaussian information_product(std::span<const gaussian> stars, const gauss
   precision = 0.5 * (precision + precision.transpose());
   Eigen::LLT<Eigen::MatrixXd> llt(precision);
   if (llt.info() != Eigen::Success) {
-    throw invalid_argument(std::string(fn) +
+    throw numerical_error(std::string(fn) +
                            ": the combined precision Σ_i Σ_i⁻¹ − (N−1) Σ_p⁻¹ is not positive "
                            "definite (N = " +
                            std::to_string(stars.size()) +
@@ -101,6 +104,9 @@ inline gaussian information_product(std::span<const gaussian> stars, const gauss
   out.cov = llt.solve(Eigen::MatrixXd::Identity(d, d));
   out.cov = 0.5 * (out.cov + out.cov.transpose());
   out.mean = llt.solve(shift);
+  if (!out.mean.allFinite() || !out.cov.allFinite()) {
+    throw numerical_error(std::string(fn) + ": the combined mean or covariance is not finite");
+  }
   return out;
 }
 
@@ -155,6 +161,10 @@ struct inverse_variance_1d {
     gaussian out;
     out.mean = wmu.cwiseQuotient(wsum);
     out.cov = wsum.cwiseInverse().asDiagonal();
+    if (!out.mean.allFinite() || !out.cov.allFinite()) {
+      throw numerical_error("inverse_variance_1d: the weighted mean is not finite (a variance so small that "
+                            "its inverse overflows, e.g. a denormal)");
+    }
     return out;
   }
 };

@@ -31,9 +31,12 @@ struct gaussian {
     return cov(i, j) / std::sqrt(cov(i, i) * cov(j, j));
   }
   /// Squared Mahalanobis distance (x − mean)ᵀ cov⁻¹ (x − mean).
-  /// \throws invalid_argument if cov is not positive definite or x has the wrong size.
+  /// \throws invalid_argument if cov is not positive definite, x has the wrong size or x or
+  ///         the mean is not finite.
   [[nodiscard]] double mahalanobis2(const Eigen::VectorXd& x) const {
     if (x.size() != mean.size()) throw invalid_argument("gaussian::mahalanobis2: size mismatch");
+    if (!x.allFinite()) throw invalid_argument("gaussian::mahalanobis2: the point is not finite");
+    if (!mean.allFinite()) throw invalid_argument("gaussian::mahalanobis2: the mean is not finite");
     Eigen::LLT<Eigen::MatrixXd> llt(cov);
     if (llt.info() != Eigen::Success) {
       throw invalid_argument("gaussian::mahalanobis2: covariance is not positive definite");
@@ -45,7 +48,8 @@ struct gaussian {
 
 /// Mean and covariance of the rows of `samples` (n samples × d dimensions), with divisor
 /// n − ddof for the covariance (ddof = 1: unbiased, `np.cov`; ddof = 0: `np.std`²).
-/// \throws invalid_argument if n ≤ ddof, ddof < 0, or a sample is not finite (naming the row).
+/// \throws invalid_argument if n ≤ ddof, ddof < 0, or a sample is not finite (naming the row);
+///         numerical_error if the moments overflow (samples near ±1.8e308).
 [[nodiscard]] inline gaussian fit_gaussian(const Eigen::Ref<const Eigen::MatrixXd>& samples,
                                            int ddof = 1) {
   const Eigen::Index n = samples.rows();
@@ -69,6 +73,10 @@ struct gaussian {
   g.mean = samples.colwise().mean().transpose();
   const Eigen::MatrixXd centred = samples.rowwise() - g.mean.transpose();
   g.cov = (centred.transpose() * centred) / static_cast<double>(n - ddof);
+  if (!g.mean.allFinite() || !g.cov.allFinite()) {
+    throw numerical_error("fit_gaussian: the mean or covariance of finite samples overflows (values near the "
+                          "largest double); rescale the samples");
+  }
   return g;
 }
 

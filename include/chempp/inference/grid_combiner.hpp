@@ -237,7 +237,7 @@ requires std::invocable<const LogPrior&, const Eigen::Vector2d&>
     centre = mean;
     sigma = new_sigma.cwiseMax(Eigen::Vector2d(0.25 * dx, 0.25 * dy));
   }
-  throw invalid_argument(
+  throw convergence_error(
       "grid_combine: no convergence after " + std::to_string(opt.max_iterations) +
       " grid passes (last mean (" + std::to_string(res.moments.mean(0)) + ", " +
       std::to_string(res.moments.mean(1)) + "), edge/peak " + std::to_string(res.edge_ratio) + ")");
@@ -254,7 +254,7 @@ requires std::invocable<const LogPrior&, const Eigen::Vector2d&>
   gaussian start;
   try {
     start = corrected_gaussian_product{}.combine(stars, prior);
-  } catch (const invalid_argument&) {
+  } catch (const numerical_error&) {  // documented fallback: the corrected precision is not SPD
     start = paper_gaussian_product{}.combine(stars, prior);
   }
   return grid_combine(stars.size(), log_q, log_prior, start, opt);

@@ -271,9 +271,9 @@ class nuts_chain {
       if (direction == -1 && !(dh < log08)) break;
       eps_ = direction == 1 ? 2.0 * eps_ : 0.5 * eps_;
       if (eps_ > 1e7)
-        throw error("run_nuts: the step-size search passed 1e7 (is the density improper?)");
+        throw convergence_error("run_nuts: the step-size search passed 1e7 (is the density improper?)");
       if (eps_ == 0.0)
-        throw error(
+        throw convergence_error(
             "run_nuts: no acceptably small step size was found (is the density "
             "discontinuous?)");
     }

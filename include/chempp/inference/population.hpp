@@ -411,8 +411,8 @@ class population_engine {
       try {
         gaussian g = corrected_gaussian_product{}.combine(marg, start);
         if (g.mean.allFinite() && positive_definite(g.cov)) start = g;
-      } catch (const invalid_argument&) {
-        // keep the prior as the starting point
+      } catch (const numerical_error&) {
+        // the corrected precision is not SPD: keep the prior as the starting point
       }
     }
     population_posterior post;
@@ -972,7 +972,7 @@ class population_engine {
                      population_posterior& post) const {
     grid_eval ev;
     Eigen::LLT<Eigen::Matrix2d> llt(cov);
-    if (llt.info() != Eigen::Success) throw error("population_engine: the posterior covariance became singular");
+    if (llt.info() != Eigen::Success) throw numerical_error("population_engine: the posterior covariance became singular");
     ev.origin = mean;
     ev.axes = llt.matrixL();
     ev.half_width = h;
@@ -1011,7 +1011,7 @@ class population_engine {
     post.simulations += st.size() * g * m_use;
     const double mx = lp.maxCoeff();
     if (!std::isfinite(mx))
-      throw error("population_engine: the likelihood is zero on the whole grid (every star impossible?)");
+      throw numerical_error("population_engine: the likelihood is zero on the whole grid (every star impossible?)");
     summarise(ev, lp);
     // spread of the summed bias corrections over the nodes within 2σ of the mean
     double cmin = INFINITY, cmax = -INFINITY;

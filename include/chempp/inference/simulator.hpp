@@ -84,7 +84,8 @@ template <class Model, class Params>
 class gce_simulator {
  public:
   /// \param model     the GCE model (kept by reference: it must outlive the simulator)
-  /// \param to_params θ → model parameters (may throw invalid_argument outside the domain)
+  /// \param to_params θ → model parameters. θ outside the model's domain (`Model::in_domain`,
+  ///                  when the model has one) gives NaN observables.
   gce_simulator(const Model& model, Params to_params, std::size_t n_observables = 8)
       : model_(&model), to_params_(std::move(to_params)), k_(n_observables) {}
   [[nodiscard]] std::size_t n_parameters() const noexcept { return 6; }
@@ -96,14 +97,16 @@ class gce_simulator {
       std::array<double, 6> t{};
       for (std::size_t j = 0; j < 6; ++j) t[j] = theta[s * 6 + j];
       bool ok = false;
-      try {
-        const auto res = model_->run(to_params_(t), ws);
+      const auto params = to_params_(t);
+      // outside the model's domain no star can be made: NaN observables, no exception
+      bool inside = true;
+      if constexpr (requires { { Model::in_domain(params) } -> std::convertible_to<bool>; }) inside = Model::in_domain(params);
+      if (inside) {
+        const auto res = model_->run(params, ws);
         if (res.ok()) {
           for (std::size_t j = 0; j < k_; ++j) out[s * k_ + j] = res.abundances[j];
           ok = true;
         }
-      } catch (const invalid_argument&) {
-        ok = false;  // outside the model's domain: no star can be made there
       }
       if (!ok)
         for (std::size_t j = 0; j < k_; ++j) out[s * k_ + j] = std::numeric_limits<double>::quiet_NaN();

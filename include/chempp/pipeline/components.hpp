@@ -160,7 +160,7 @@ template <class Rng>
         th.row(i) = t.transpose();
         break;
       }
-      if (attempt > 100000) throw error("draw_valid_theta: no valid parameters after 1e5 draws");
+      if (attempt > 100000) throw convergence_error("draw_valid_theta: no valid parameters after 1e5 draws");
     }
   }
   return th;
@@ -199,7 +199,7 @@ template <inference::Simulator Sim, class Pattern, class Rng>
       thetas.row(static_cast<Eigen::Index>(stars.size())) = th.row(i);
       stars.push_back(std::move(s));
     }
-    if (redrawn > 100 * n + 1000) throw error("simulate_stars: the simulator fails almost everywhere");
+    if (redrawn > 100 * n + 1000) throw convergence_error("simulate_stars: the simulator fails almost everywhere");
   }
   if (redraws != nullptr) *redraws = redrawn;
   if (theta_out != nullptr) *theta_out = std::move(thetas);
@@ -276,12 +276,12 @@ template <class Flow>
   std::size_t unres = 0;
   try {
     flow::sample_many<xsimd::default_arch, float>(flow, ctx, ns, seed, samples, threads, &box);
-  } catch (const chempp::error&) {
+  } catch (const convergence_error&) {  // low acceptance in the box for some star: per star
     for (Eigen::Index i = 0; i < ctx.rows(); ++i) {
       auto rows = samples.middleRows(i * ns, ns);
       try {
         flow::sample_many<xsimd::default_arch, float>(flow, ctx.row(i), ns, seed + static_cast<std::uint64_t>(i), rows, 1, &box);
-      } catch (const chempp::error&) {
+      } catch (const convergence_error&) {  // this star: unrestricted draws (counted)
         flow::sample_many<xsimd::default_arch, float>(flow, ctx.row(i), ns, seed + static_cast<std::uint64_t>(i), rows, 1);
         ++unres;
       }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "chempp/gce.hpp"
+#include "support/gce_line.hpp"
 #include "chempp/yields/json_io.hpp"
 #include "chempp/yields/shipped.hpp"
 #include "support/cli.hpp"
@@ -38,41 +39,6 @@ void usage(std::FILE* to) {
                "reads lines 'alpha_IMF log10_N_Ia log10_SFE log10_SFR_peak x_out T' from stdin\n"
                "(comma or space separated) and writes '[C/Fe] [Fe/H] [He/Fe] [Mg/Fe] [N/Fe] "
                "[Ne/Fe] [O/Fe] [Si/Fe]'\nor 'fail <reason>' per line to stdout.\n");
-}
-
-// Parses 6 numbers; returns an error message or nullopt.
-std::optional<std::string> parse_line(const std::string& line, std::array<double, 6>& out) {
-  std::size_t count = 0;
-  if (const auto nul = line.find('\0'); nul != std::string::npos) {
-    return "NUL byte at column " + std::to_string(nul + 1);  // would silently end the line
-  }
-  const char* p = line.c_str();
-  while (*p != '\0') {
-    while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r') ++p;
-    if (*p == '\0') break;
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(p, &end);
-    if (end == p) {
-      std::string tok;
-      while (*p != '\0' && *p != ' ' && *p != '\t' && *p != ',') tok += *p++;
-      return "not a number: '" + tok + "'";
-    }
-    if (*end != '\0' && *end != ' ' && *end != '\t' && *end != ',' && *end != '\r') {
-      const char* q = p;
-      std::string tok;
-      while (*q != '\0' && *q != ' ' && *q != '\t' && *q != ',') tok += *q++;
-      return "not a number: '" + tok + "'";
-    }
-    if (errno == ERANGE || !std::isfinite(v)) {
-      return "not a finite double: '" + std::string(p, static_cast<std::size_t>(end - p)) + "'";  // 1e-999 is not 0, 1e999 not inf
-    }
-    if (count == 6) return "more than 6 numbers";
-    out[count++] = v;
-    p = end;
-  }
-  if (count != 6) return "expected 6 numbers, got " + std::to_string(count);
-  return std::nullopt;
 }
 
 }  // namespace
@@ -124,7 +90,7 @@ int main(int argc, char** argv) {
       continue;
     }
     std::array<double, 6> th{};
-    if (auto err = parse_line(l, th)) {
+    if (auto err = chempp_examples::parse_gce_line(l, th)) {
       out[i] = "error line " + std::to_string(i + 1) + ": " + *err;
       any_error = true;
       continue;

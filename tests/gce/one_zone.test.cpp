@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chempp/gce.hpp"
+#include "chempp/inference/simulator.hpp"
 #include "chempp/yields/shipped.hpp"
 #include "support/test_support.hpp"
 
@@ -258,4 +259,16 @@ TEST_CASE("simulate_batch: threads give the serial results in input order") {
   const std::string msg = thrown_message([&] { (void)gce::simulate_batch(model, theta, 2); });
   CHECK(msg.find("row 17") != std::string::npos);
   CHECK(gce::simulate_batch(model, std::span<const std::array<double, 6>>{}, 4).empty());
+}
+
+TEST_CASE("gce_simulator: parameters outside the model's domain give NaN observables, not an exception") {
+  const auto& model = tng_model();
+  const chempp::inference::gce_simulator sim(model, [](const std::array<double, 6>& t) {
+    return chempp::gce::chempy_parameters::from_theta(t);
+  });
+  const std::array<double, 12> theta{-2.3, -2.89, -0.3, 0.55, 0.5, 8.0, -400.0, -2.89, -0.3, 0.55, 0.5, 8.0};
+  std::array<double, 16> out{};
+  sim.simulate(theta.data(), 2, out.data());
+  CHECK(std::isfinite(out[0]));
+  for (std::size_t j = 8; j < 16; ++j) CHECK(std::isnan(out[j]));
 }

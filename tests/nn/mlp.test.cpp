@@ -96,6 +96,9 @@ TEST_CASE("Test_mlp: bad shapes throw naming the problem") {
   nn::mlp<double> net({3, 2}, {nn::activation::identity});
   CHECK_THROWS_WITH_AS((void)net.predict(mat::Zero(2, 1)), doctest::Contains("expects 3"),
                        chempp::invalid_argument);
+  // a layer that does not exist: chempp's error, not std::out_of_range (issue 15)
+  CHECK_THROWS_WITH_AS((void)net.layer(1), doctest::Contains("layer 1 of 1"), chempp::invalid_argument);
+  CHECK_THROWS_AS((void)net.layer_activation(5), chempp::invalid_argument);
 }
 
 TEST_CASE("Test_standardizer: fit gives zero mean and unit variance") {

@@ -27,6 +27,7 @@ TEST_CASE("yield_table: valid tables, ascending or descending masses") {
   const y::yield_table d(y::channel::agb, {}, els, {make_grid(0.01, {7, 3, 1}, 2)});
   CHECK(a.size() == 1);
   CHECK(d.grid(0).mass(0) == 7.0);
+  CHECK_THROWS_AS((void)d.grid(1), chempp::invalid_argument);  // was std::out_of_range (issue 15)
   CHECK(a.element_index(chempp::element("Fe")) == std::optional<std::size_t>(1));
   CHECK_FALSE(a.element_index(chempp::element("O")).has_value());
   static_assert(y::YieldTable<y::yield_table>);

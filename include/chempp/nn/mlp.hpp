@@ -73,7 +73,7 @@ class mlp {
   /// Layer sizes (n_in, hidden..., n_out).
   [[nodiscard]] const std::vector<std::size_t>& sizes() const noexcept { return sizes_; }
   /// Activation after layer `l`.
-  [[nodiscard]] activation layer_activation(std::size_t l) const { return acts_.at(l); }
+  [[nodiscard]] activation layer_activation(std::size_t l) const { return acts_[checked_layer(l, "layer_activation")]; }
   [[nodiscard]] const std::vector<activation>& activations() const noexcept { return acts_; }
   [[nodiscard]] std::size_t input_size() const noexcept { return sizes_.empty() ? 0 : sizes_.front(); }
   [[nodiscard]] std::size_t output_size() const noexcept { return sizes_.empty() ? 0 : sizes_.back(); }
@@ -83,14 +83,22 @@ class mlp {
   [[nodiscard]] vector<T>& parameters() noexcept { return params_; }
   [[nodiscard]] const vector<T>& parameters() const noexcept { return params_; }
   /// Offset of layer `l`'s parameters in `parameters()`.
-  [[nodiscard]] std::size_t parameter_offset(std::size_t l) const { return offsets_.at(l); }
+  [[nodiscard]] std::size_t parameter_offset(std::size_t l) const { return offsets_[checked_layer(l, "parameter_offset")]; }
 
   /// A view of layer `l` (its weight is `sizes[l+1] x sizes[l]`).
   [[nodiscard]] linear_layer<T> layer(std::size_t l) {
-    return linear_layer<T>(params_.data() + offsets_.at(l), sizes_[l], sizes_[l + 1]);
+    return linear_layer<T>(params_.data() + offsets_[checked_layer(l, "layer")], sizes_[l], sizes_[l + 1]);
   }
   [[nodiscard]] linear_layer<T> layer(std::size_t l) const {
-    return linear_layer<T>(const_cast<T*>(params_.data()) + offsets_.at(l), sizes_[l], sizes_[l + 1]);
+    return linear_layer<T>(const_cast<T*>(params_.data()) + offsets_[checked_layer(l, "layer")], sizes_[l], sizes_[l + 1]);
+  }
+  /// `l`, or `invalid_argument` (not std::out_of_range) when there is no layer `l`.
+  [[nodiscard]] std::size_t checked_layer(std::size_t l, const char* fn) const {
+    if (l >= acts_.size()) {
+      throw invalid_argument(std::string("chempp::nn::mlp::") + fn + ": layer " + std::to_string(l) + " of " +
+                             std::to_string(acts_.size()));
+    }
+    return l;
   }
 
   /// Input standardisation (applied before layer 0).

@@ -87,7 +87,12 @@ class yield_table {
   [[nodiscard]] const struct provenance& source() const noexcept { return prov_; }
   [[nodiscard]] const std::vector<element>& elements() const noexcept { return elements_; }
   [[nodiscard]] std::size_t size() const noexcept { return grids_.size(); }
-  [[nodiscard]] const metallicity_grid& grid(std::size_t i) const { return grids_.at(i); }
+  /// Grid `i`. \throws invalid_argument when there is no grid `i`.
+  [[nodiscard]] const metallicity_grid& grid(std::size_t i) const {
+    if (i >= grids_.size())
+      throw invalid_argument("chempp::yield_table::grid: index " + std::to_string(i) + " of " + std::to_string(grids_.size()));
+    return grids_[i];
+  }
   [[nodiscard]] const std::vector<metallicity_grid>& grids() const noexcept { return grids_; }
 
   /// Tabulated metallicities, ascending.

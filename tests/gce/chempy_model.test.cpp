@@ -24,30 +24,8 @@ void check_reference(const std::string& tables, const std::string& ref, double t
   auto rp = chempp::test::shared_file("data/reference/" + ref);
   if (!tp || !rp) return;
   gce::chempy_model model(yield_set_from_loaded_json(*tp, tables), tau);
-  const auto j = read_json(*rp);
-  chempp::test::worst_error worst;
-  int n_ok = 0, n_fail = 0;
-  for (const auto& c : j.at("cases")) {
-    const auto p = c.at("params").get<std::array<double, 6>>();
-    const auto r = model(p);
-    const std::string want = c.at("status").get<std::string>();
-    INFO("case " << c.at("id").get<int>() << " (" << c.at("group").get<std::string>() << ")");
-    CHECK(std::string(gce::to_string(r.status)) == want);
-    if (want != "ok") {
-      ++n_fail;
-      continue;
-    }
-    ++n_ok;
-    const auto out8 = c.at("out8").get<std::array<double, 8>>();
-    for (std::size_t k = 0; k < 8; ++k) {
-      std::ostringstream at;
-      at << "case " << c.at("id").get<int>() << " output " << k << " T=" << p[5];
-      worst.update(std::fabs(r.abundances[k] - out8[k]), at.str());
-    }
-  }
-  MESSAGE(ref << ": " << n_ok << " ok, " << n_fail << " failures, max |Δ| = " << worst.value
-              << " dex at " << worst.where);
-  CHECK(worst.value <= tolerance);
+  const auto r = chempp::test::gce::compare_cases(model, read_json(*rp), ref);
+  CHECK(r.worst.value <= tolerance);
 }
 
 }  // namespace

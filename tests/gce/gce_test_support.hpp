@@ -12,10 +12,16 @@
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <sstream>
+
 #include "chempp/elements/element.hpp"
+#include "chempp/gce/chempy_model.hpp"
 #include "chempp/yields/yield_table.hpp"
+#include "support/test_support.hpp"
 
 namespace chempp::test::gce {
 
@@ -71,6 +77,38 @@ inline yields::yield_set yield_set_from_loaded_json(const std::filesystem::path&
   s.agb = table_from_loaded_json(j.at("agb"), yields::channel::agb);
   s.sn1a = table_from_loaded_json(j.at("sn1a"), yields::channel::sn1a);
   return s;
+}
+
+/// Runs `model` on every case of a reference oracle file and compares: each status must match
+/// (CHECK); returns the worst |Δ| over the outputs of the ok cases and the case counts.
+struct reference_comparison {
+  chempp::test::worst_error worst;
+  int ok = 0, failures = 0;
+};
+inline reference_comparison compare_cases(const chempp::gce::chempy_model& model, const nlohmann::json& ref,
+                                          const std::string& label) {
+  reference_comparison r;
+  for (const auto& c : ref.at("cases")) {
+    const auto p = c.at("params").get<std::array<double, 6>>();
+    const auto res = model(p);
+    const std::string want = c.at("status").get<std::string>();
+    INFO(label << " case " << c.at("id").get<int>() << " (" << c.at("group").get<std::string>() << ")");
+    CHECK(std::string(chempp::gce::to_string(res.status)) == want);
+    if (want != "ok") {
+      ++r.failures;
+      continue;
+    }
+    ++r.ok;
+    const auto out8 = c.at("out8").get<std::array<double, 8>>();
+    for (std::size_t k = 0; k < 8; ++k) {
+      std::ostringstream at;
+      at << "case " << c.at("id").get<int>() << " output " << k << " T=" << p[5];
+      r.worst.update(std::fabs(res.abundances[k] - out8[k]), at.str());
+    }
+  }
+  MESSAGE(label << ": " << r.ok << " ok, " << r.failures << " failures, max |Δ| = " << r.worst.value << " dex at "
+                << r.worst.where);
+  return r;
 }
 
 }  // namespace chempp::test::gce

@@ -212,8 +212,13 @@ inline prepared_yields prepare_yields(const yields::yield_set& set,
   p.agb = detail::prepare_channel(set.agb, "AGB", true, r.agb_min, r.agb_max, false, true);
   p.sn1a = detail::prepare_channel(set.sn1a, "SN Ia", false, 0.0, 0.0, false, false);
   p.sn1a.zero_z_substitute = 1e-9;
+  // CHEMPY (weighted_yield.SSP.sn1a_feedback): the ejected mass of one SN Ia is
+  // −mass_in_remnants of the Z = 0.02 table (Iwamoto: its W7 sum 1.37083, not the nominal 1.38 of
+  // `Mass`); a table without a Z = 0.02 grid (CHEMPY cannot run it) uses its first grid's `Mass`.
   const auto& g0 = set.sn1a.grid(0);
   p.sn1a_ejecta_mass = g0.mass(0);
+  for (const auto& g : set.sn1a.grids())
+    if (g.metallicity == 0.02 && g.mass_in_remnants(0) < 0.0) p.sn1a_ejecta_mass = -g.mass_in_remnants(0);
   check_positive("chempp::gce::prepare_yields", "SN Ia ejecta mass", p.sn1a_ejecta_mass);
   return p;
 }

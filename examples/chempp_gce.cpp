@@ -2,7 +2,10 @@
 // chempp-gce: the paper's one-zone chemical evolution model (CHEMPY reimplementation) as a
 // filter for scripts.
 //
-//   chempp-gce [--yields tng|alt|PATH] [--tau-ia GYR] [--threads N] < params.txt > out.txt
+//   chempp-gce [--yields tng|alt|sn2=NAME,agb=NAME,sn1a=NAME|PATH] [--yields-dir DIR] [--tau-ia GYR]
+//              [--threads N] < params.txt > out.txt
+// A combination names CHEMPY's loaders (e.g. sn2=CL18_net,agb=Nugrid,sn1a=Seitenzahl) and reads
+// CHEMPY's raw yield files from --yields-dir (CHEMPY's input/yields layout).
 //
 // Input: one parameter set per line, 6 numbers separated by commas and/or spaces:
 //   alpha_IMF, log10 N_Ia, log10 SFE, log10 SFR_peak, x_out, T_birth [Gyr]
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "chempp/gce.hpp"
+#include "chempp/yields/combination.hpp"
 #include "support/gce_line.hpp"
 #include "chempp/yields/json_io.hpp"
 #include "chempp/yields/shipped.hpp"
@@ -35,7 +39,8 @@ namespace {
 
 void usage(std::FILE* to) {
   std::fprintf(to,
-               "usage: chempp-gce [--yields tng|alt|PATH] [--tau-ia GYR] [--threads N]\n"
+               "usage: chempp-gce [--yields tng|alt|sn2=NAME,agb=NAME,sn1a=NAME|FILE.json] [--yields-dir DIR]\n"
+               "                  [--tau-ia GYR] [--threads N]\n"
                "reads lines 'alpha_IMF log10_N_Ia log10_SFE log10_SFR_peak x_out T' from stdin\n"
                "(comma or space separated) and writes '[C/Fe] [Fe/H] [He/Fe] [Mg/Fe] [N/Fe] "
                "[Ne/Fe] [O/Fe] [Si/Fe]'\nor 'fail <reason>' per line to stdout.\n");
@@ -44,18 +49,20 @@ void usage(std::FILE* to) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string yields = "tng";
+  std::string yields = "tng", yields_dir;
   double tau = 0.04;
   unsigned threads = 1;
   try {
     const chempp_examples::cli cli(argc, argv,
-                                   "usage: chempp-gce [--yields tng|alt|PATH] [--tau-ia GYR] [--threads N]\n"
+                                   "usage: chempp-gce [--yields tng|alt|sn2=NAME,agb=NAME,sn1a=NAME|FILE.json] [--yields-dir DIR]\n"
+               "                  [--tau-ia GYR] [--threads N]\n"
                                    "reads lines 'alpha_IMF log10_N_Ia log10_SFE log10_SFR_peak x_out T' from stdin\n"
                                    "(comma or space separated) and writes '[C/Fe] [Fe/H] [He/Fe] [Mg/Fe] [N/Fe] "
                                    "[Ne/Fe] [O/Fe] [Si/Fe]'\nor 'fail <reason>' per line to stdout.",
-                                   {"--yields", "--tau-ia", "--threads"});
+                                   {"--yields", "--yields-dir", "--tau-ia", "--threads"});
     if (cli.help()) return 0;
     yields = cli.text("--yields", yields);
+    yields_dir = cli.text("--yields-dir");
     tau = cli.number("--tau-ia", tau);
     // more threads than lines are never started (simulate_batch clamps); 4096 bounds a typo
     threads = static_cast<unsigned>(cli.positive("--threads", 1));
@@ -67,8 +74,7 @@ int main(int argc, char** argv) {
   }
   std::optional<chempp::gce::chempy_model> model;
   try {
-    auto set = (yields == "tng" || yields == "alt") ? chempp::yields::shipped_yield_set(yields)
-                                                    : chempp::yields::read_yield_set_json(yields);
+    auto set = chempp::yields::resolve_yield_set(yields, yields_dir);
     model.emplace(std::move(set), tau);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chempp-gce: %s\n", e.what());

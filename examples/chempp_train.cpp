@@ -3,7 +3,8 @@
 // emulator, its error model on held-out CHEMPY runs, and the proposal flow q(θ | x, mask, σ)
 // (chempp::pipeline::train_bundle; docs/inference.md).
 //
-// Usage: chempp-train --out DIR [--config small|paper] [--seed N] [--yields NAME] [--threads N] [--quiet]
+// Usage: chempp-train --out DIR [--config small|paper] [--seed N] [--yields tng|alt|sn2=A,agb=B,sn1a=C|FILE]
+//        [--yields-dir DIR] [--threads N] [--quiet]
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -15,8 +16,10 @@
 
 int main(int argc, char** argv) try {
   const chempp_examples::cli cli(
-      argc, argv, "usage: chempp-train --out DIR [--config small|paper] [--seed N] [--yields tng|alt] [--threads N] [--quiet]",
-      {"--out", "--config", "--seed", "--yields", "--threads"}, {"--quiet"});
+      argc, argv,
+      "usage: chempp-train --out DIR [--config small|paper] [--seed N] [--yields tng|alt|sn2=NAME,agb=NAME,sn1a=NAME|FILE.json]\n"
+      "                    [--yields-dir CHEMPY_YIELDS_DIR] [--threads N] [--quiet]",
+      {"--out", "--config", "--seed", "--yields", "--yields-dir", "--threads"}, {"--quiet"});
   if (cli.help()) return 0;
   const std::string out = cli.required("--out"), config = cli.choice("--config", "small", {"small", "paper"});
   const std::string yields = cli.text("--yields", "tng");
@@ -25,6 +28,7 @@ int main(int argc, char** argv) try {
   const bool quiet = cli.has("--quiet");
   auto cfg = chempp::pipeline::make_bundle_config(config);
   cfg.yields = yields;
+  cfg.yields_dir = cli.text("--yields-dir");
   const auto t0 = std::chrono::steady_clock::now();
   const auto bundle = chempp::pipeline::train_bundle(cfg, seed, threads, [&](const std::string& s) {
     if (!quiet) std::cerr << "[chempp-train] " << s << std::endl;

@@ -41,6 +41,7 @@
 #include "chempp/inference/model_average.hpp"
 #include "chempp/nn/weights_io.hpp"
 #include "chempp/pipeline/components.hpp"
+#include "chempp/yields/combination.hpp"
 #include "chempp/yields/shipped.hpp"
 
 namespace chempp::pipeline {
@@ -54,7 +55,8 @@ using emulator_simulator = inference::emulator_simulator<nn::simd_mlp<float>>;
 /// What `train_bundle` builds and how.
 struct bundle_config {
   std::string name = "small";
-  std::string yields = "tng";                 ///< shipped yield set
+  std::string yields = "tng";                 ///< yield set (`yields::resolve_yield_set`: tng, alt, sn2=…,agb=…,sn1a=…, file)
+  std::filesystem::path yields_dir;           ///< CHEMPY's raw yield files, needed for `sn2=…,agb=…,sn1a=…`
   nn::emulator_config emulator = nn::default_emulator_config();
   std::size_t n_error_runs = 20000;           ///< held-out CHEMPY runs for the error model
   std::size_t n_flow_pairs = 200000;          ///< noisy (θ, context) pairs for the flow
@@ -256,7 +258,7 @@ using progress_callback = std::function<void(const std::string&)>;
   b.yields = cfg.yields;
   b.noise = cfg.noise;
   const auto t_all = clock::now();
-  const gce::chempy_model model(yields::shipped_yield_set(cfg.yields));
+  const gce::chempy_model model(yields::resolve_yield_set(cfg.yields, cfg.yields_dir));
   const auto simulate = [&](std::span<const nn::theta_vector> th) { return gce::simulate_batch(model, th, threads); };
   // 1. emulator
   auto t0 = clock::now();

@@ -21,7 +21,9 @@
 
 #include "chempp/core/error.hpp"
 #include "chempp/elements/element.hpp"
+#include "chempp/yields/json_io.hpp"
 #include "chempp/yields/loaders.hpp"
+#include "chempp/yields/shipped.hpp"
 #include "chempp/yields/yield_table.hpp"
 
 namespace chempp::yields {
@@ -120,6 +122,27 @@ struct yield_spec {
   s.agb = with_traced_elements(load_agb_table(spec.agb, yields_dir));
   s.sn1a = with_traced_elements(load_sn1a_table(spec.sn1a, yields_dir));
   return s;
+}
+
+/// The yield set a user names, the same spelling for every program and the bundle: a shipped
+/// set (`tng`, `alt`), a combination `sn2=NAME,agb=NAME,sn1a=NAME` loaded from CHEMPY's raw files
+/// in `yields_dir`, or the path of a yield-set JSON file (`write_json`).
+/// \throws invalid_argument for unknown names or a combination without `yields_dir`;
+///         file_error for unreadable or malformed files.
+[[nodiscard]] inline yield_set resolve_yield_set(const std::string& text, const std::filesystem::path& yields_dir = {}) {
+  for (auto n : shipped_yield_set_names)
+    if (text == n) return shipped_yield_set(text);
+  if (is_yield_spec(text)) {
+    const auto spec = parse_yield_spec(text);
+    if (yields_dir.empty()) {
+      throw invalid_argument("chempp::yields::resolve_yield_set: '" + text +
+                             "' needs the directory of CHEMPY's raw yield files (CHEMPY's input/yields layout; "
+                             "--yields-dir in the programs)");
+    }
+    return load_yield_set(spec, yields_dir);
+  }
+  if (text.empty()) throw invalid_argument("chempp::yields::resolve_yield_set: empty yield-set name");
+  return read_yield_set_json(text);
 }
 
 }  // namespace chempp::yields

@@ -5,16 +5,21 @@
 //
 // RAW_YIELDS_DIR is CHEMPY's `input/yields` folder (default: ../shared/data/chempy/yields next to
 // the source tree); OUTPUT_DIR defaults to include/chempp/data of the source tree. Writes
-// yields_tng.json and yields_alt.json (schema chempp.yield_set, docs/yields.md), then reads
-// them back and checks the round trip is exact.
+// yields_tng.json and yields_alt.json (schema chempp.yield_set, docs/yields.md) and every table
+// of the 21 CHEMPY loaders as tables/<kind>_<name>.json (schema chempp.yield_table; read by
+// yields::shipped_table, so a fresh clone or an install needs no raw files), then reads each
+// back and checks the round trip is exact.
 #include <chempp/yields/json_io.hpp>
+#include <chempp/yields/loaders.hpp>
 #include <chempp/yields/raw_yield_sets.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -77,6 +82,28 @@ int main(int argc, char** argv) {
       }
       std::cout << "\n";
     }
+    // every table of every loader
+    fs::create_directories(out / "tables");
+    std::size_t total = 0;
+    const auto write_tables = [&](const char* kind, const std::vector<std::string>& names, auto load) {
+      for (const auto& name : names) {
+        const auto t = load(name, raw);
+        const fs::path file = out / "tables" / (std::string(kind) + "_" + name + ".json");
+        {
+          std::ofstream os(file, std::ios::binary);
+          os << chempp::yields::format_json(chempp::yields::to_json(t));
+          if (!os) throw std::runtime_error("cannot write " + file.string());
+        }
+        if (!same(chempp::yields::read_yield_table_json(file), t))
+          throw std::runtime_error("round trip of " + file.string() + " is not exact");
+        total += fs::file_size(file);
+        std::cout << "wrote " << file.string() << " (" << fs::file_size(file) << " bytes)\n";
+      }
+    };
+    write_tables("sn2", chempp::yields::sn2_table_names(), chempp::yields::load_sn2_table);
+    write_tables("agb", chempp::yields::agb_table_names(), chempp::yields::load_agb_table);
+    write_tables("sn1a", chempp::yields::sn1a_table_names(), chempp::yields::load_sn1a_table);
+    std::cout << "tables: " << total << " bytes\n";
   } catch (const std::exception& e) {
     std::cerr << "chempp-convert-yields: " << e.what() << "\n";
     return 1;

@@ -112,34 +112,51 @@ struct yield_spec {
   return yield_table(t.kind(), std::move(p), std::move(els), std::move(grids));
 }
 
-/// The yield set of a combination, loaded from CHEMPY's raw files in `yields_dir` (CHEMPY's
-/// `input/yields` layout) and completed with `with_traced_elements`; named `spec.to_string()`.
+/// The shipped JSON form of CHEMPY's table `name` of channel `kind` ("sn2", "agb", "sn1a"):
+/// `<dir>/tables/<kind>_<name>.json`, written by `chempp-convert-yields` from the raw files and
+/// equal to the raw loader's table bit for bit (tested), so no raw files are needed.
+/// \throws invalid_argument for an unknown channel or name (listing the valid names);
+///         file_error when the file is missing or malformed.
+[[nodiscard]] inline yield_table shipped_table(const std::string& kind, const std::string& name,
+                                               const std::filesystem::path& dir = shipped_data_dir()) {
+  const std::vector<std::string> names = kind == "sn2"   ? sn2_table_names()
+                                         : kind == "agb" ? agb_table_names()
+                                         : kind == "sn1a" ? sn1a_table_names()
+                                                          : std::vector<std::string>{};
+  if (names.empty()) throw invalid_argument("chempp::yields::shipped_table: unknown channel '" + kind + "' (sn2, agb, sn1a)");
+  bool known = false;
+  std::string list;
+  for (const auto& n : names) {
+    known = known || n == name;
+    list += (list.empty() ? "" : ", ") + n;
+  }
+  if (!known) throw invalid_argument("chempp::yields::shipped_table: unknown " + kind + " yield table '" + name + "'; valid names: " + list);
+  return read_yield_table_json(dir / "tables" / (kind + "_" + name + ".json"));
+}
+
+/// The yield set of a combination, completed with `with_traced_elements` and named
+/// `spec.to_string()`: from CHEMPY's raw files in `yields_dir` (CHEMPY's `input/yields`
+/// layout), or from the shipped tables (`shipped_table`) when `yields_dir` is empty.
 /// \throws invalid_argument for unknown names; file_error for missing or malformed files.
-[[nodiscard]] inline yield_set load_yield_set(const yield_spec& spec, const std::filesystem::path& yields_dir) {
+[[nodiscard]] inline yield_set load_yield_set(const yield_spec& spec, const std::filesystem::path& yields_dir = {}) {
   yield_set s;
   s.name = spec.to_string();
-  s.sn2 = with_traced_elements(load_sn2_table(spec.sn2, yields_dir));
-  s.agb = with_traced_elements(load_agb_table(spec.agb, yields_dir));
-  s.sn1a = with_traced_elements(load_sn1a_table(spec.sn1a, yields_dir));
+  const bool raw = !yields_dir.empty();
+  s.sn2 = with_traced_elements(raw ? load_sn2_table(spec.sn2, yields_dir) : shipped_table("sn2", spec.sn2));
+  s.agb = with_traced_elements(raw ? load_agb_table(spec.agb, yields_dir) : shipped_table("agb", spec.agb));
+  s.sn1a = with_traced_elements(raw ? load_sn1a_table(spec.sn1a, yields_dir) : shipped_table("sn1a", spec.sn1a));
   return s;
 }
 
 /// The yield set a user names, the same spelling for every program and the bundle: a shipped
-/// set (`tng`, `alt`), a combination `sn2=NAME,agb=NAME,sn1a=NAME` loaded from CHEMPY's raw files
-/// in `yields_dir`, or the path of a yield-set JSON file (`write_json`).
-/// \throws invalid_argument for unknown names or a combination without `yields_dir`;
-///         file_error for unreadable or malformed files.
+/// set (`tng`, `alt`), a combination `sn2=NAME,agb=NAME,sn1a=NAME` (from the shipped tables, or
+/// from CHEMPY's raw files in `yields_dir` when given), or the path of a yield-set JSON file.
+/// \throws invalid_argument for unknown names; file_error for unreadable or malformed files.
 [[nodiscard]] inline yield_set resolve_yield_set(const std::string& text, const std::filesystem::path& yields_dir = {}) {
   for (auto n : shipped_yield_set_names)
     if (text == n) return shipped_yield_set(text);
   if (is_yield_spec(text)) {
-    const auto spec = parse_yield_spec(text);
-    if (yields_dir.empty()) {
-      throw invalid_argument("chempp::yields::resolve_yield_set: '" + text +
-                             "' needs the directory of CHEMPY's raw yield files (CHEMPY's input/yields layout; "
-                             "--yields-dir in the programs)");
-    }
-    return load_yield_set(spec, yields_dir);
+    return load_yield_set(parse_yield_spec(text), yields_dir);
   }
   if (text.empty()) throw invalid_argument("chempp::yields::resolve_yield_set: empty yield-set name");
   return read_yield_set_json(text);

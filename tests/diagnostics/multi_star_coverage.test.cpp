@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numbers>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "chempp/inference/grid_combiner.hpp"
@@ -111,4 +112,27 @@ TEST_CASE("multi_star_coverage: the exact grid combiner covers at the nominal ra
   CHECK(r.failures == 0);
   CHECK(std::abs(r.fraction[0] - 0.68) < 4.0 * r.binomial_sigma[0]);
   CHECK(std::abs(r.fraction[1] - 0.95) < 4.0 * r.binomial_sigma[1]);
+}
+
+// Issue 15 (error taxonomy): a combiner's numerical or convergence failure is counted, but an
+// argument bug (invalid_argument) reaches the caller instead of being counted as a "failure".
+TEST_CASE("multi_star_coverage: numerical/convergence failures are counted, argument errors propagate") {
+  std::vector<mock_galaxy> g(3);
+  for (auto& x : g) {
+    x.stars = {gaussian{Eigen::Vector2d(0.0, 0.0), Eigen::Matrix2d::Identity()}};
+    x.truth = Eigen::Vector2d(0.1, -0.1);
+  }
+  const std::array<double, 1> levels{0.68};
+  int call = 0;
+  const auto flaky = [&call](const mock_galaxy& m) -> gaussian {
+    ++call;
+    if (call == 1) throw chempp::numerical_error("not positive definite");
+    if (call == 2) throw chempp::convergence_error("no convergence");
+    return m.stars.front();
+  };
+  const auto r = combination_coverage(std::span<const mock_galaxy>(g), 2, levels, flaky);
+  CHECK(r.failures == 2);
+  CHECK(r.used == 1);
+  const auto buggy = [](const mock_galaxy&) -> gaussian { throw chempp::invalid_argument("size mismatch"); };
+  CHECK_THROWS_AS((void)combination_coverage(std::span<const mock_galaxy>(g), 2, levels, buggy), chempp::invalid_argument);
 }

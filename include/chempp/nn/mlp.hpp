@@ -87,10 +87,12 @@ class mlp {
 
   /// A view of layer `l` (its weight is `sizes[l+1] x sizes[l]`).
   [[nodiscard]] linear_layer<T> layer(std::size_t l) {
-    return linear_layer<T>(params_.data() + offsets_[checked_layer(l, "layer")], sizes_[l], sizes_[l + 1]);
+    (void)checked_layer(l, "layer");  // before any index is read (argument order is unspecified)
+    return linear_layer<T>(params_.data() + offsets_[l], sizes_[l], sizes_[l + 1]);
   }
   [[nodiscard]] linear_layer<T> layer(std::size_t l) const {
-    return linear_layer<T>(const_cast<T*>(params_.data()) + offsets_[checked_layer(l, "layer")], sizes_[l], sizes_[l + 1]);
+    (void)checked_layer(l, "layer");
+    return linear_layer<T>(const_cast<T*>(params_.data()) + offsets_[l], sizes_[l], sizes_[l + 1]);
   }
   /// `l`, or `invalid_argument` (not std::out_of_range) when there is no layer `l`.
   [[nodiscard]] std::size_t checked_layer(std::size_t l, const char* fn) const {

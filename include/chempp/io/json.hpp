@@ -76,14 +76,13 @@ class json_validator {
   }
   bool string(string_t&) { return true; }
   bool binary(binary_t&) { return true; }
-  bool start_object(std::size_t) { return open(true); }
+  bool start_object(std::size_t) { return open(); }
   bool key(string_t& k) {
-    auto& keys = stack_.back().second;
-    if (!keys.insert(k).second) fail("key \"" + k + "\" appears twice in one object");
+    if (!stack_.back().insert(k).second) fail("key \"" + k + "\" appears twice in one object");
     return true;
   }
   bool end_object() { return close(); }
-  bool start_array(std::size_t) { return open(false); }
+  bool start_array(std::size_t) { return open(); }
   bool end_array() { return close(); }
   template <class Exception>
   bool parse_error(std::size_t position, const std::string&, const Exception& e) {
@@ -92,11 +91,11 @@ class json_validator {
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw file_error(source_, 0, path(), what); }
-  bool open(bool object) {
+  bool open() {
     if (stack_.size() >= json_limits::max_depth) {
       fail("nested deeper than " + std::to_string(json_limits::max_depth) + " levels");
     }
-    stack_.emplace_back(object, std::set<string_t>{});
+    stack_.emplace_back();  // arrays get an (unused) key set too: one stack, one depth
     return true;
   }
   bool close() {
@@ -107,7 +106,7 @@ class json_validator {
 
   const std::string& source_;
   const std::string& text_;
-  std::vector<std::pair<bool, std::set<string_t>>> stack_;
+  std::vector<std::set<string_t>> stack_;  // keys seen in each open object (one entry per level)
 };
 
 }  // namespace detail

@@ -600,23 +600,25 @@ class npz_file {
   void parse(const std::string& b) {
     const std::string& src = path_;
     auto fail = [&](const std::string& field, const std::string& what) { throw file_error(src, 0, field, what); };
+    auto u16 = [&](std::size_t off) -> std::size_t { return detail::read_le(b, off, 2, src, "zip"); };
+    auto u32 = [&](std::size_t off) -> std::size_t { return detail::read_le(b, off, 4, src, "zip"); };
     // End of central directory record: signature 0x06054b50 within the last 64 KiB + 22 bytes.
     if (b.size() < 22) fail("zip", "not a ZIP/.npz archive (too short)");
     std::size_t eocd = std::string::npos;
     const std::size_t lowest = b.size() > 22 + 65535 ? b.size() - 22 - 65535 : 0;
     for (std::size_t p = b.size() - 22 + 1; p-- > lowest;) {
-      if (detail::read_le(b, p, 4, src, "zip") == 0x06054b50u) {
+      if (u32(p) == 0x06054b50u) {
         eocd = p;
         break;
       }
     }
     if (eocd == std::string::npos) fail("zip", "not a ZIP/.npz archive");
-    const std::size_t disk = detail::read_le(b, eocd + 4, 2, src, "zip");
-    const std::size_t cd_disk = detail::read_le(b, eocd + 6, 2, src, "zip");
-    const std::size_t entries_here = detail::read_le(b, eocd + 8, 2, src, "zip");
-    const std::size_t entries = detail::read_le(b, eocd + 10, 2, src, "zip");
-    const std::size_t cd_size = detail::read_le(b, eocd + 12, 4, src, "zip");
-    const std::size_t cd_off = detail::read_le(b, eocd + 16, 4, src, "zip");
+    const std::size_t disk = u16(eocd + 4);
+    const std::size_t cd_disk = u16(eocd + 6);
+    const std::size_t entries_here = u16(eocd + 8);
+    const std::size_t entries = u16(eocd + 10);
+    const std::size_t cd_size = u32(eocd + 12);
+    const std::size_t cd_off = u32(eocd + 16);
     if (disk != 0 || cd_disk != 0 || entries_here != entries) fail("zip", "multi-volume archives are not supported");
     if (entries == 0xffff || cd_off == 0xffffffffu || cd_size == 0xffffffffu) fail("zip", "zip64 archives are not supported");
     if (cd_off > eocd || cd_size > eocd - cd_off) fail("zip", "central directory lies outside the archive");
@@ -624,15 +626,15 @@ class npz_file {
     std::size_t cd = cd_off;
     for (std::size_t e = 0; e < entries; ++e) {
       if (cd > cd_end || cd_end - cd < 46) fail("zip", "central directory shorter than its " + std::to_string(entries) + " entries");
-      if (detail::read_le(b, cd, 4, src, "zip") != 0x02014b50u) fail("zip", "corrupt central directory");
-      const std::size_t flags = detail::read_le(b, cd + 8, 2, src, "zip");
-      const std::size_t method = detail::read_le(b, cd + 10, 2, src, "zip");
-      const std::size_t csize = detail::read_le(b, cd + 20, 4, src, "zip");
-      const std::size_t usize = detail::read_le(b, cd + 24, 4, src, "zip");
-      const std::size_t nlen = detail::read_le(b, cd + 28, 2, src, "zip");
-      const std::size_t xlen = detail::read_le(b, cd + 30, 2, src, "zip");
-      const std::size_t clen = detail::read_le(b, cd + 32, 2, src, "zip");
-      const std::size_t local = detail::read_le(b, cd + 42, 4, src, "zip");
+      if (u32(cd) != 0x02014b50u) fail("zip", "corrupt central directory");
+      const std::size_t flags = u16(cd + 8);
+      const std::size_t method = u16(cd + 10);
+      const std::size_t csize = u32(cd + 20);
+      const std::size_t usize = u32(cd + 24);
+      const std::size_t nlen = u16(cd + 28);
+      const std::size_t xlen = u16(cd + 30);
+      const std::size_t clen = u16(cd + 32);
+      const std::size_t local = u32(cd + 42);
       const std::size_t entry_len = 46 + nlen + xlen + clen;
       if (cd_end - cd < entry_len) fail("zip", "truncated central directory");
       const std::string name = b.substr(cd + 46, nlen);
@@ -642,9 +644,9 @@ class npz_file {
       if (csize == 0xffffffffu || usize == 0xffffffffu || local == 0xffffffffu) fail(name, "zip64 member is not supported");
       if (csize != usize) fail(name, "stored member whose compressed and uncompressed sizes differ");
       if (local > cd_off || cd_off - local < 30) fail(name, "local header lies outside the archive's data");
-      if (detail::read_le(b, local, 4, src, "zip") != 0x04034b50u) fail(name, "corrupt local header");
-      const std::size_t lnlen = detail::read_le(b, local + 26, 2, src, "zip");
-      const std::size_t lxlen = detail::read_le(b, local + 28, 2, src, "zip");
+      if (u32(local) != 0x04034b50u) fail(name, "corrupt local header");
+      const std::size_t lnlen = u16(local + 26);
+      const std::size_t lxlen = u16(local + 28);
       const std::size_t data = local + 30 + lnlen + lxlen;  // ≤ 2^32 + 2^17: no overflow
       if (data > cd_off || csize > cd_off - data) fail(name, "truncated member");
       if (b.compare(local + 30, lnlen, name) != 0) fail(name, "local and central names differ");

@@ -54,27 +54,10 @@ struct yield_spec {
       throw invalid_argument(fn + ": '" + std::string(item) + "' is not CHANNEL=NAME (expected sn2=NAME,agb=NAME,sn1a=NAME)");
     }
     const std::string channel(item.substr(0, eq)), name(item.substr(eq + 1));
-    const std::vector<std::string>* valid = nullptr;
-    std::string* slot = nullptr;
-    int k = -1;
-    const auto sn2 = sn2_table_names(), agb = agb_table_names(), sn1a = sn1a_table_names();
-    if (channel == "sn2") {
-      valid = &sn2, slot = &s.sn2, k = 0;
-    } else if (channel == "agb") {
-      valid = &agb, slot = &s.agb, k = 1;
-    } else if (channel == "sn1a") {
-      valid = &sn1a, slot = &s.sn1a, k = 2;
-    } else {
-      throw invalid_argument(fn + ": unknown channel '" + channel + "' (expected sn2, agb and sn1a)");
-    }
+    (void)detail::find_loader(detail::loaders_of(channel, fn), channel, name, fn);  // names the valid ones
+    const int k = channel == "sn2" ? 0 : channel == "agb" ? 1 : 2;
+    std::string* slot = k == 0 ? &s.sn2 : k == 1 ? &s.agb : &s.sn1a;
     if (have[k]) throw invalid_argument(fn + ": channel '" + channel + "' given twice");
-    bool known = false;
-    std::string list;
-    for (const auto& v : *valid) {
-      known = known || v == name;
-      list += (list.empty() ? "" : ", ") + v;
-    }
-    if (!known) throw invalid_argument(fn + ": unknown " + channel + " yield table '" + name + "'; valid names: " + list);
     *slot = name;
     have[k] = true;
     if (comma == std::string_view::npos) break;
@@ -119,18 +102,8 @@ struct yield_spec {
 ///         file_error when the file is missing or malformed.
 [[nodiscard]] inline yield_table shipped_table(const std::string& kind, const std::string& name,
                                                const std::filesystem::path& dir = shipped_data_dir()) {
-  const std::vector<std::string> names = kind == "sn2"   ? sn2_table_names()
-                                         : kind == "agb" ? agb_table_names()
-                                         : kind == "sn1a" ? sn1a_table_names()
-                                                          : std::vector<std::string>{};
-  if (names.empty()) throw invalid_argument("chempp::yields::shipped_table: unknown channel '" + kind + "' (sn2, agb, sn1a)");
-  bool known = false;
-  std::string list;
-  for (const auto& n : names) {
-    known = known || n == name;
-    list += (list.empty() ? "" : ", ") + n;
-  }
-  if (!known) throw invalid_argument("chempp::yields::shipped_table: unknown " + kind + " yield table '" + name + "'; valid names: " + list);
+  const std::string fn = "chempp::yields::shipped_table";
+  (void)detail::find_loader(detail::loaders_of(kind, fn), kind, name, fn);
   return read_yield_table_json(dir / "tables" / (kind + "_" + name + ".json"));
 }
 

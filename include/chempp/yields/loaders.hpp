@@ -104,17 +104,33 @@ inline std::vector<std::string> loader_names(const std::vector<named_loader>& li
   return out;
 }
 
-inline yield_table load_named(const std::vector<named_loader>& list, const char* kind,
-                              const std::string& name, const std::filesystem::path& yields_dir) {
+/// The loader called `name` in `list`. \throws invalid_argument from `fn` listing the valid
+/// names when there is none.
+inline const named_loader& find_loader(const std::vector<named_loader>& list, const std::string& kind,
+                                       const std::string& name, const std::string& fn) {
   for (const auto& l : list) {
-    if (name == l.name) return l.load(yields_dir);
+    if (name == l.name) return l;
   }
   std::string valid;
   for (const auto& l : list) valid += (valid.empty() ? "" : ", ") + std::string(l.name);
-  throw invalid_argument(std::string("chempp::yields::load_") + kind + "_table: unknown " + kind +
-                         " yield table '" + name + "'; valid names: " + valid);
+  throw invalid_argument(fn + ": unknown " + kind + " yield table '" + name + "'; valid names: " + valid);
 }
 
+inline yield_table load_named(const std::vector<named_loader>& list, const char* kind,
+                              const std::string& name, const std::filesystem::path& yields_dir) {
+  return find_loader(list, kind, name, std::string("chempp::yields::load_") + kind + "_table").load(yields_dir);
+}
+
+}  // namespace detail
+
+namespace detail {
+/// The loaders of channel `kind` ("sn2", "agb", "sn1a"). \throws invalid_argument from `fn` otherwise.
+inline const std::vector<named_loader>& loaders_of(const std::string& kind, const std::string& fn) {
+  if (kind == "sn2") return sn2_loaders();
+  if (kind == "agb") return agb_loaders();
+  if (kind == "sn1a") return sn1a_loaders();
+  throw invalid_argument(fn + ": unknown channel '" + kind + "' (expected sn2, agb or sn1a)");
+}
 }  // namespace detail
 
 /// CHEMPY's SN II loader names chempp provides.

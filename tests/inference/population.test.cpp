@@ -122,7 +122,7 @@ inf::star_proposal single_star_posterior(const linear_problem& p, const inf::sta
   return q;
 }
 
-linear_problem make_problem(std::mt19937_64& rng, std::size_t n_stars, bool missing, bool per_star_sigma) {
+linear_problem make_problem(std::mt19937_64& rng, std::size_t n_stars, bool missing, bool per_star_sigma, double sigma = 0.05) {
   linear_problem p;
   const Eigen::Index k = 8;
   std::normal_distribution<double> n01(0.0, 1.0);
@@ -138,7 +138,7 @@ linear_problem make_problem(std::mt19937_64& rng, std::size_t n_stars, bool miss
     Eigen::VectorXd theta(6);
     theta << lambda, p.local.sample(rng);
     inf::star_data s;
-    s.sigma = Eigen::VectorXd::Constant(k, 0.05);
+    s.sigma = Eigen::VectorXd::Constant(k, sigma);
     if (per_star_sigma)
       for (Eigen::Index j = 0; j < k; ++j) s.sigma(j) = 0.02 + 0.08 * u01(rng);
     s.measured = Eigen::Array<bool, Eigen::Dynamic, 1>::Constant(k, true);
@@ -161,12 +161,18 @@ linear_problem make_problem(std::mt19937_64& rng, std::size_t n_stars, bool miss
   return p;
 }
 
+// lambda_widen > 0: the proposals' Λ block is widened by lambda_widen × the prior's Λ
+// covariance (still positive definite), so their corrected Gaussian product fails and the engine
+// starts from the prior: its first grid is then far coarser than the posterior.
 void check_against_exact(const linear_problem& p, double shift, double cov_factor, double tol_mean_sigma,
-                         double tol_sigma_rel, double tol_log_z) {
+                         double tol_sigma_rel, double tol_log_z, double lambda_widen = 0.0, double tol_hpd = 0.02) {
   const inf::linear_simulator sim(p.a, p.b);
   const inf::population_engine engine(sim, p.global, p.local, p.model_cov);
   std::vector<inf::star_proposal> props;
-  for (const auto& s : p.stars) props.push_back(single_star_posterior(p, s, shift, cov_factor));
+  for (const auto& s : p.stars) {
+    props.push_back(single_star_posterior(p, s, shift, cov_factor));
+    props.back().cov.topLeftCorner(2, 2) += lambda_widen * p.global.covariance();
+  }
   inf::population_options opt;
   opt.threads = 2;
   opt.seed = 11;
@@ -192,11 +198,11 @@ void check_against_exact(const linear_problem& p, double shift, double cov_facto
   INFO("log Z standard error " << post.log_evidence_se);
   CHECK(std::abs(post.log_evidence - ex.log_evidence) < 4.0 * post.log_evidence_se + tol_log_z);
   // HPD level of the exact mean ~ 0; of a point 2σ out along α: 1 − exp(−2) for a Gaussian
-  CHECK(post.hpd_level(ex.mean) < 0.02);
+  CHECK(post.hpd_level(ex.mean) < tol_hpd);
   Eigen::Vector2d two_sigma = ex.mean;
   const Eigen::Matrix2d lchol = Eigen::LLT<Eigen::Matrix2d>(ex.cov).matrixL();
   two_sigma += lchol * Eigen::Vector2d(2.0, 0.0);
-  CHECK(std::abs(post.hpd_level(two_sigma) - (1.0 - std::exp(-2.0))) < 0.03);
+  CHECK(std::abs(post.hpd_level(two_sigma) - (1.0 - std::exp(-2.0))) < tol_hpd + 0.01);
   // the normalised log density at the mean equals the exact Gaussian's
   CHECK(std::abs(post.log_density(ex.mean) - log_normal(ex.mean, ex.mean, ex.cov)) < 0.05);
   // draws reproduce the moments
@@ -224,6 +230,20 @@ TEST_CASE("population engine: missing elements, per-star sigma and poor proposal
   const auto p = make_problem(rng, 200, true, true);
   // proposals shifted by 1σ and 0.5× too narrow in variance: costs ESS, not bias
   check_against_exact(p, 1.0, 0.5, 0.15, 0.06, 0.05);
+}
+
+TEST_CASE("population engine: a posterior far narrower than the first grid (all its mass on one node)") {
+  // 200 stars with σ = 0.01 dex: the posterior σ of Λ is ~1e-3 dex. The proposals' Λ block is
+  // widened by the prior's covariance, so their corrected product fails and the first grid is
+  // built from the prior (σ 0.3): ~1.35 dex between nodes, the whole posterior on one node and a
+  // singular node covariance (before the fix: numerical_error). The engine must shrink onto it.
+  // Tolerances: σ to 6 %, log Z to 4 standard errors; the mean to 0.5σ and HPD levels to 0.1,
+  // because proposals without the Λ–θ correlation leave a bias of 0.2–0.35σ in the mean here
+  // (measured: 0.34σ in α with this seed; the flow's proposals carry the correlation, and the
+  // engine agrees with NUTS to ≤ 0.12σ on the paper's galaxies, docs/inference.md).
+  auto rng = chempp::test::seeded_rng(4242);
+  const auto p = make_problem(rng, 200, false, false, 0.01);
+  check_against_exact(p, 0.0, 1.0, 0.5, 0.06, 0.05, 4.0, 0.1);
 }
 
 TEST_CASE("population engine: a single star and a broad posterior") {

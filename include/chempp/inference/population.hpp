@@ -410,7 +410,9 @@ class population_engine {
       for (const auto& p : proposals) marg.push_back({p.mean.head(2), p.cov.topLeftCorner(2, 2)});
       try {
         gaussian g = corrected_gaussian_product{}.combine(marg, start);
-        if (g.mean.allFinite() && positive_definite(g.cov)) start = g;
+        // accepted when it is a Gaussian within 6σ of the prior mean (a nearly singular
+        // corrected precision can put it anywhere; the grids would then walk back from there)
+        if (g.mean.allFinite() && positive_definite(g.cov) && start.mahalanobis2(g.mean) <= 36.0) start = g;
       } catch (const numerical_error&) {
         // the corrected precision is not SPD: keep the prior as the starting point
       }
@@ -449,16 +451,14 @@ class population_engine {
       const Eigen::Matrix2d extent = prev.axes * prev.axes.transpose();  // the covariance the grid was built from
       const bool contained = prev.border_drop >= opt.border_log_drop;
       const bool resolved = prev.min_sd_in_steps >= prev.needed_resolution;
-      Eigen::Matrix2d c_next = prev.cov;
-      if (!contained) {
-        c_next = 2.25 * extent;
-      } else if (!resolved) {
-        const double step = 2.0 * prev.half_width / static_cast<double>(prev.log_density.rows() - 1);
-        c_next = prev.cov + extent * (step * step / 12.0);
-      }
+      // the moments' covariance, with a cell's variance where the grid did not resolve the
+      // posterior (all its mass on one or two nodes gives a singular node covariance)
+      Eigen::Matrix2d prev_cov = prev.cov;
+      if (!resolved) prev_cov = prev.cov + unresolved_cell_cov(prev);
+      const Eigen::Matrix2d c_next = contained ? prev_cov : Eigen::Matrix2d(2.25 * extent);
       // adapt where the proposals were not adapted yet or the centre moved by more than 1σ;
       // otherwise keep them, so successive grids share their random numbers and converge
-      if (!adapted || gaussian{adapted_at, prev.cov}.mahalanobis2(prev.mean) > 1.0) {
+      if (!adapted || gaussian{adapted_at, prev_cov}.mahalanobis2(prev.mean) > 1.0) {
         adapt_all(st, prev.mean, opt, pass);
         adapted = true;
         adapted_at = prev.mean;
@@ -466,7 +466,7 @@ class population_engine {
       ev = coarse ? coarse_grid(prev.mean, c_next) : final_grid(prev.mean, c_next);
       const bool good = ev.good(opt);
       if (good && prev_good) {
-        const double shift = std::sqrt(gaussian{prev.mean, prev.cov}.mahalanobis2(ev.mean));
+        const double shift = std::sqrt(gaussian{prev.mean, prev_cov}.mahalanobis2(ev.mean));
         const double scale = std::max(std::abs(std::sqrt(ev.cov(0, 0) / prev.cov(0, 0)) - 1.0),
                                       std::abs(std::sqrt(ev.cov(1, 1) / prev.cov(1, 1)) - 1.0));
         if (coarse) {
@@ -914,6 +914,31 @@ class population_engine {
         lp(aa + n * bb) = ev.log_density(aa, bb) + ev.log_evidence + q(grid_node(ev, aa, bb, step));
     summarise(ev, lp);
     ev.min_sd_in_steps = resolution(ev);
+  }
+
+  // The variance a grid's node moments miss when it does not resolve the posterior: a cell's,
+  // step²/12 per grid axis (Sheppard's correction), or less where the peak node's neighbours lie
+  // far below it: a Gaussian of σ ≪ step drops by step²/(2σ²) to the next node, so that drop
+  // gives σ (from the nearer neighbour; at most 10× below the cell's σ per grid, so a grid far
+  // coarser than the posterior shrinks onto it in a few steps without overshooting).
+  static Eigen::Matrix2d unresolved_cell_cov(const grid_eval& ev) {
+    const Eigen::Index n = ev.log_density.rows();
+    const double step = 2.0 * ev.half_width / static_cast<double>(n - 1), cell = step * step / 12.0;
+    Eigen::Index pa = 0, pb = 0;
+    ev.log_density.maxCoeff(&pa, &pb);
+    const double peak = ev.log_density(pa, pb);
+    Eigen::Vector2d var_z;
+    for (int axis = 0; axis < 2; ++axis) {
+      double near = -INFINITY;  // the higher neighbour along this axis
+      for (const Eigen::Index d : {Eigen::Index{-1}, Eigen::Index{1}}) {
+        const Eigen::Index a = pa + (axis == 0 ? d : 0), b = pb + (axis == 1 ? d : 0);
+        if (a >= 0 && a < n && b >= 0 && b < n) near = std::max(near, ev.log_density(a, b));
+      }
+      const double drop = peak - near;  // +inf when both neighbours are −inf
+      const double v = drop > 0.0 ? step * step / (2.0 * drop) : cell;
+      var_z(axis) = std::clamp(v, 0.01 * cell, cell);
+    }
+    return ev.axes * var_z.asDiagonal() * ev.axes.transpose();
   }
 
   // Inverse of a lower-triangular 2 × 2 matrix (grid axes, Cholesky factors).

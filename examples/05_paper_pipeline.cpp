@@ -6,7 +6,7 @@
 //   1. a model bundle — CHEMPY runs, the emulator, its error covariance, the proposal flow
 //      q(θ | x, mask, σ): chempp::pipeline::train_bundle (or load_bundle, --model DIR);
 //   2. three mock galaxies of 1000 stars: CHEMPY with the training (TNG) yields and with the
-//      alternative yields (misspecified), both through inference::gce_simulator and
+//      alternative yields (misspecified), both through pipeline::chempy_simulator and
 //      pipeline::simulate_stars, and the IllustrisTNG galaxy read from its survey catalog
 //      (io::read_abundance_catalog, pipeline::catalog_stars);
 //   3. per-star proposals from the flow (pipeline::flow_proposals), then for N = 1, 10, 100,
@@ -112,11 +112,10 @@ int main(int argc, char** argv) try {
 
   const auto emulator = b.simulator();
   const auto validity = b.validity();
-  const auto to_params = [](const std::array<double, 6>& t) { return chempp::gce::chempy_parameters::from_theta(t); };
   const chempp::gce::chempy_model chempy_tng(chempp::yields::shipped_yield_set("tng"));
   const chempp::gce::chempy_model chempy_alt(chempp::yields::shipped_yield_set("alt"));
-  const inf::gce_simulator<chempp::gce::chempy_model, decltype(to_params)> gce_tng(chempy_tng, to_params);
-  const inf::gce_simulator<chempp::gce::chempy_model, decltype(to_params)> gce_alt(chempy_alt, to_params);
+  const pl::chempy_simulator gce_tng(chempy_tng, {});
+  const pl::chempy_simulator gce_alt(chempy_alt, {});
   // The population engine with the bundle's emulator, priors and error covariance; the constant
   // valid fraction of CHEMPY's domain enters the evidence (pipeline::inference_settings).
   auto engine_validity = validity;

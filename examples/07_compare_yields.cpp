@@ -146,8 +146,7 @@ int main(int argc, char** argv) try {
     lam = {v[0], v[1]};
   }
   const chempp::gce::chempy_model chempy(chempp::yields::resolve_yield_set(bundles[truth].yields));
-  const auto to_params = [](const std::array<double, 6>& t) { return chempp::gce::chempy_parameters::from_theta(t); };
-  const inf::gce_simulator<chempp::gce::chempy_model, decltype(to_params)> sim(chempy, to_params);
+  const pl::chempy_simulator sim(chempy, {});
   const auto stars = pl::simulate_stars(sim, bundles[truth].prior6, bundles[truth].validity(), n_stars, pl::fixed_pattern{0.05, {}}, rng, &lam);
   say("mock galaxy: " + std::to_string(n_stars) + " CHEMPY stars with " + bundles[truth].yields + " yields");
 

@@ -41,12 +41,8 @@ namespace inf = chempp::inference;
 namespace pl = chempp::pipeline;
 
 namespace {
-using gce_sim_t = inf::gce_simulator<chempp::gce::chempy_model, chempp::gce::chempy_parameters (*)(const std::array<double, 6>&)>;
-
-chempp::gce::chempy_parameters to_params(const std::array<double, 6>& t) { return chempp::gce::chempy_parameters::from_theta(t); }
-
 // One mock galaxy of `n` stars made by CHEMPY with bundle `truth`'s yields.
-std::vector<inf::star_data> mock_galaxy(const pl::model_bundle& truth, const gce_sim_t& sim, const std::string& pattern, std::size_t n,
+std::vector<inf::star_data> mock_galaxy(const pl::model_bundle& truth, const pl::chempy_simulator& sim, const std::string& pattern, std::size_t n,
                                         const Eigen::Vector2d& lambda, std::mt19937_64& rng, std::uint64_t pattern_seed) {
   const auto validity = truth.validity();
   if (pattern == "paper") return pl::simulate_stars(sim, truth.prior6, validity, n, pl::fixed_pattern{0.05, {}}, rng, &lambda);
@@ -122,7 +118,7 @@ int main(int argc, char** argv) try {
   std::size_t comparisons = 0, not_converged = 0;
   nlohmann::json per_galaxy = nlohmann::json::array();
   for (const std::size_t t : truths) {
-    const gce_sim_t sim(chempy[t], &to_params);
+    const pl::chempy_simulator sim(chempy[t], {});
     const auto global = bundles[t].global_prior();
     for (std::size_t g = 0; g < galaxies; ++g) {
       const std::uint64_t gseed = seed * 1000003 + t * 10007 + g;
@@ -217,7 +213,7 @@ int main(int argc, char** argv) try {
   nlohmann::json timing;
   if (time_stars > 0) {
     std::mt19937_64 rng(seed + 77);
-    const gce_sim_t sim(chempy[0], &to_params);
+    const pl::chempy_simulator sim(chempy[0], {});
     const Eigen::Vector2d lam = bundles[0].global_prior().mean();
     const auto stars = mock_galaxy(bundles[0], sim, pattern, time_stars, lam, rng, seed + 78);
     set.engine.seed = seed + 79;

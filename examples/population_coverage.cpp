@@ -92,9 +92,8 @@ int main(int argc, char** argv) try {
   }
   const auto b = pl::load_bundle(model_dir);
   const auto emu = b.simulator();
-  const chempp::gce::chempy_model chempy(chempp::yields::shipped_yield_set(b.yields));
-  const auto to_params = [](const std::array<double, 6>& t) { return chempp::gce::chempy_parameters::from_theta(t); };
-  const inf::gce_simulator<chempp::gce::chempy_model, decltype(to_params)> gce_sim(chempy, to_params);
+  const chempp::gce::chempy_model chempy(chempp::yields::resolve_yield_set(b.yields));
+  const pl::chempy_simulator gce_sim(chempy, {});
   const auto validity = b.validity();
   const auto global = b.global_prior();
   auto engine_validity = validity;  // the constant valid fraction only (see inference_settings)

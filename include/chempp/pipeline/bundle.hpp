@@ -49,6 +49,17 @@ namespace chempp::pipeline {
 /// Library version written into bundles.
 inline constexpr const char* library_version = "0.2.0";
 
+/// θ = (α_IMF, log10 N_Ia, log10 SFE, log10 SFR_peak, x_out, T) → CHEMPY's parameters
+/// (`gce::chempy_parameters::from_theta`), as a function object.
+struct chempy_theta {
+  [[nodiscard]] gce::chempy_parameters operator()(const std::array<double, 6>& t) const {
+    return gce::chempy_parameters::from_theta(t);
+  }
+};
+/// CHEMPY itself as a `Simulator` of the paper's 8 observables (mock galaxies "made by CHEMPY",
+/// the exact correction): `chempy_simulator sim(model, {})`; the model must outlive it.
+using chempy_simulator = inference::gce_simulator<gce::chempy_model, chempy_theta>;
+
 /// The emulator as a simulator of the 8 observables.
 using emulator_simulator = inference::emulator_simulator<nn::simd_mlp<float>>;
 

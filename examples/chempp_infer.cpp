@@ -14,6 +14,7 @@
 // --model-prior), and as the top-level `posterior` the model-averaged one
 // (pipeline::compare_models, inference::model_average).
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
@@ -45,7 +46,7 @@ nlohmann::json diagnostics_json(const chempp::pipeline::population_result& res, 
   for (const auto& d : p.stars) min_ess = std::min(min_ess, d.ess);
   std::vector<std::size_t> measured(cat.n_observables());
   for (std::size_t k = 0; k < cat.n_observables(); ++k) measured[k] = cat.n_measured(k);
-  return {{"converged", p.converged}, {"log_evidence_standard_error", p.log_evidence_se}, {"grids", p.grids},
+  return {{"converged", p.converged}, {"screened", res.screened}, {"log_evidence_standard_error", p.log_evidence_se}, {"grids", p.grids},
           {"simulations", p.simulations}, {"smallest_ess", min_ess}, {"total_bias_correction", p.total_bias_correction},
           {"stars_sampled_outside_T_support", res.proposals_unrestricted}, {"stars_measured_per_observable", measured},
           {"seconds", res.seconds}};
@@ -57,9 +58,10 @@ int main(int argc, char** argv) try {
   const chempp_examples::cli cli(
       argc, argv,
       "usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv --out RESULT.json [--model-prior P1,P2,...]\n"
-      "       [--threads N] [--seed N] [--draws N] [--quiet]\n"
-      "With several --model: each model's log evidence, the posterior model probabilities and the model-averaged posterior.",
-      {"--model", "--catalog", "--out", "--seed", "--draws", "--threads", "--model-prior"}, {"--quiet"});
+      "       [--threads N] [--seed N] [--draws N] [--screen-margin NATS | --no-screen] [--quiet]\n"
+      "With several --model: each model's log evidence, the posterior model probabilities and the model-averaged posterior;\n"
+      "models whose evidence lies more than --screen-margin (default 30) nats below the best are screened (not refined).",
+      {"--model", "--catalog", "--out", "--seed", "--draws", "--threads", "--model-prior", "--screen-margin"}, {"--quiet", "--no-screen"});
   if (cli.help()) return 0;
   const std::vector<std::string> models = cli.all("--model");
   if (models.empty()) throw std::runtime_error("--model is required (see --help)");
@@ -82,6 +84,8 @@ int main(int argc, char** argv) try {
   chempp::pipeline::inference_settings set;
   set.engine.threads = threads;
   set.engine.seed = seed;
+  set.screen_log_margin = cli.has("--no-screen") ? INFINITY : cli.number("--screen-margin", set.screen_log_margin);
+  if (!(set.screen_log_margin >= 0.0)) throw std::runtime_error("--screen-margin must be >= 0");
   if (!quiet)
     set.engine.on_grid = [](const chempp::inference::grid_report& g) {
       std::cerr << "[chempp-infer] grid " << g.index << " (" << g.nodes << " nodes x " << g.samples_per_star
@@ -107,7 +111,7 @@ int main(int argc, char** argv) try {
     j["models"] = nlohmann::json::array();
     for (std::size_t k = 0; k < bundles.size(); ++k) {
       const auto& p = cmp.results[k].posterior;
-      all_converged = all_converged && p.converged;
+      all_converged = all_converged && (p.converged || cmp.results[k].screened);
       j["models"].push_back({{"name", bundles[k].name}, {"directory", models[k]}, {"yields", bundles[k].yields},
                              {"log_evidence", p.log_evidence}, {"log_evidence_standard_error", p.log_evidence_se},
                              {"prior_probability", model_prior.empty() ? 1.0 / static_cast<double>(bundles.size()) : model_prior[k]},
@@ -130,7 +134,7 @@ int main(int argc, char** argv) try {
     for (std::size_t k = 0; k < bundles.size(); ++k)
       std::cout << "\n  model " << models[k] << " (" << bundles[k].yields << "): log evidence " << cmp.results[k].posterior.log_evidence
                 << " ± " << cmp.results[k].posterior.log_evidence_se << ", probability " << avg.probability[k] << " ± "
-                << avg.probability_se[k];
+                << avg.probability_se[k] << (cmp.results[k].screened ? " (screened: far below the best, not refined)" : "");
   }
   std::cout << "\n  (" << threads << " threads); written to " << out << "\n";
   return 0;

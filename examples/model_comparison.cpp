@@ -17,7 +17,7 @@
 //
 // Usage: model_comparison --model DIR --model DIR2 ... [--truth all|K[,K...]] [--galaxies N]
 //        [--stars N] [--pattern paper|survey] [--seed N] [--threads N] [--time-stars N]
-//        [--out FILE.json] [--quiet]
+//        [--out FILE.json] [--no-screen] [--quiet]
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -68,8 +68,9 @@ int main(int argc, char** argv) try {
   const chempp_examples::cli cli(
       argc, argv,
       "usage: model_comparison --model DIR --model DIR2 ... [--truth all|K[,K...]] [--galaxies N] [--stars N]\n"
-      "       [--pattern paper|survey] [--seed N] [--threads N] [--time-stars N] [--out FILE.json] [--quiet]",
-      {"--model", "--truth", "--galaxies", "--stars", "--pattern", "--seed", "--threads", "--time-stars", "--out"}, {"--quiet"});
+      "       [--pattern paper|survey] [--seed N] [--threads N] [--time-stars N] [--out FILE.json] [--no-screen] [--quiet]\n"
+      "--no-screen: every model gets the full run (default: models 30 nats below the best are screened)",
+      {"--model", "--truth", "--galaxies", "--stars", "--pattern", "--seed", "--threads", "--time-stars", "--out"}, {"--quiet", "--no-screen"});
   if (cli.help()) return 0;
   const std::vector<std::string> dirs = cli.all("--model");
   if (dirs.size() < 2) throw std::runtime_error("give at least two --model bundles to compare");
@@ -106,6 +107,7 @@ int main(int argc, char** argv) try {
   for (const auto& b : bundles) chempy.emplace_back(chempp::yields::resolve_yield_set(b.yields));
   pl::inference_settings set;
   set.engine.threads = threads;
+  if (cli.has("--no-screen")) set.screen_log_margin = INFINITY;
   std::cerr << "[model_comparison] " << m << " models, truths " << truth_text << ", " << galaxies << " galaxies x " << n_stars << " "
             << pattern << " CHEMPY stars each, seed " << seed << ", threads " << threads << "\n";
   for (std::size_t k = 0; k < m; ++k) std::cerr << "[model_comparison] model " << k << ": " << dirs[k] << " (" << bundles[k].yields << ")\n";
@@ -115,7 +117,7 @@ int main(int argc, char** argv) try {
   std::vector<double> min_p_true(m, 1.0);
   std::array<bin, edges.size() - 1> rel{}, rel_top{};
   double max_logz_se = 0.0, t_compare = 0.0;
-  std::size_t comparisons = 0, not_converged = 0;
+  std::size_t comparisons = 0, not_converged = 0, screened = 0;
   nlohmann::json per_galaxy = nlohmann::json::array();
   for (const std::size_t t : truths) {
     const pl::chempy_simulator sim(chempy[t], {});
@@ -142,7 +144,8 @@ int main(int argc, char** argv) try {
         b.sum_p += avg.probability[k];
         b.hits += k == t ? 1 : 0;
         max_logz_se = std::max(max_logz_se, cmp.results[k].posterior.log_evidence_se);
-        not_converged += cmp.results[k].posterior.converged ? 0 : 1;
+        screened += cmp.results[k].screened ? 1 : 0;
+        not_converged += cmp.results[k].posterior.converged || cmp.results[k].screened ? 0 : 1;
       }
       auto& bt = rel_top[bin_of(avg.probability[top])];
       ++bt.n;
@@ -206,8 +209,9 @@ int main(int argc, char** argv) try {
   };
   print_rel("reliability of every model probability (realised: fraction where that model is the true one)", rel);
   print_rel("reliability of the top model's probability (realised: fraction where the top model is the true one)", rel_top);
-  std::printf("largest Monte Carlo standard error of a log evidence: %.3g nats; posterior grids not converged: %zu of %zu\n", max_logz_se,
-              not_converged, comparisons * m);
+  std::printf("largest Monte Carlo standard error of a log evidence: %.3g nats; screened models (%g nats below the best): %zu of %zu; "
+              "other posterior grids not converged: %zu\n",
+              max_logz_se, set.screen_log_margin, screened, comparisons * m, not_converged);
   std::printf("comparison of %zu models on %zu stars: %.2f s per galaxy (%u threads)\n", m, n_stars,
               comparisons == 0 ? 0.0 : t_compare / static_cast<double>(comparisons), threads);
   nlohmann::json timing;
@@ -222,12 +226,23 @@ int main(int argc, char** argv) try {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("timing: %zu models compared on one galaxy of %zu CHEMPY stars (true model 0): %.1f s (%u threads; target 120 s); P(true) = %.4f\n",
                 m, time_stars, secs, threads, cmp.average.probability[0]);
-    timing = {{"stars", time_stars}, {"models", m}, {"seconds", secs}, {"threads", threads}, {"probability_true", cmp.average.probability[0]}};
+    nlohmann::json per_model = nlohmann::json::array();
+    for (std::size_t k = 0; k < m; ++k) {
+      const auto& r = cmp.results[k];
+      std::printf("  model %zu: %.1f s, %zu grids, %.3g simulations, log evidence %.2f ± %.2f, P %.3g%s\n", k, r.seconds, r.posterior.grids,
+                  static_cast<double>(r.posterior.simulations), r.posterior.log_evidence, r.posterior.log_evidence_se,
+                  cmp.average.probability[k], r.screened ? " (screened)" : r.posterior.converged ? "" : " (not converged)");
+      per_model.push_back({{"seconds", r.seconds}, {"grids", r.posterior.grids}, {"simulations", r.posterior.simulations},
+                           {"log_evidence", r.posterior.log_evidence}, {"log_evidence_se", r.posterior.log_evidence_se},
+                           {"converged", r.posterior.converged}, {"screened", r.screened}});
+    }
+    timing = {{"stars", time_stars}, {"models", m}, {"seconds", secs}, {"threads", threads}, {"probability_true", cmp.average.probability[0]},
+              {"per_model", per_model}};
   }
   if (!out_file.empty()) {
     nlohmann::json j;
     j["settings"] = {{"models", dirs}, {"truths", truths}, {"galaxies", galaxies}, {"stars", n_stars}, {"pattern", pattern},
-                     {"seed", seed}, {"threads", threads}};
+                     {"seed", seed}, {"threads", threads}, {"screen_log_margin", set.screen_log_margin}};
     j["yields"] = nlohmann::json::array();
     for (const auto& b : bundles) j["yields"].push_back(b.yields);
     j["top_fraction"] = top_frac;

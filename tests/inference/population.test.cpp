@@ -378,6 +378,90 @@ TEST_CASE("model comparison: evidences, probabilities and the model-averaged pos
   CHECK(std::abs(one.hpd_level(probe, d1) - posts[0].hpd_level(probe)) < 0.02);
 }
 
+TEST_CASE("screened model comparison: locate + resume is infer; a far worse model is screened, the near one is not") {
+  // Three linear models of the same 100 stars (σ = 0.05 dex): the true one, one with [Mg/Fe]
+  // offset by 0.01 dex (log Bayes factor below a nat: must get the full run) and one with every
+  // element offset by ±0.1 dex (hundreds of nats worse: screened). Closed-form evidences for all three.
+  auto rng = chempp::test::seeded_rng(77);
+  const auto p = make_problem(rng, 100, false, false);
+  auto p_near = p, p_far = p;
+  p_near.b(3) += 0.01;
+  for (Eigen::Index j = 0; j < p_far.b.size(); ++j) p_far.b(j) += j % 2 == 0 ? 0.1 : -0.1;
+  const inf::linear_simulator sim0(p.a, p.b), sim1(p_near.a, p_near.b), sim2(p_far.a, p_far.b);
+  std::vector<inf::star_proposal> props;
+  for (const auto& s : p.stars) props.push_back(single_star_posterior(p, s, 0.0, 1.0));
+  inf::population_options opt;
+  opt.threads = 2;
+  opt.seed = 5;
+  const std::array<inf::population_engine<inf::linear_simulator>, 3> engines{
+      inf::population_engine(sim0, p.global, p.local, p.model_cov), inf::population_engine(sim1, p.global, p.local, p.model_cov),
+      inf::population_engine(sim2, p.global, p.local, p.model_cov)};
+  const std::array<double, 3> lz_exact{exact(p).log_evidence, exact(p_near).log_evidence, exact(p_far).log_evidence};
+  INFO("exact log evidences " << lz_exact[0] << ", " << lz_exact[1] << ", " << lz_exact[2]);
+  REQUIRE(lz_exact[0] - lz_exact[2] > 100.0);  // the far model is far worse
+  std::array<inf::population_posterior, 3> direct;
+  for (std::size_t k = 0; k < 3; ++k) direct[k] = engines[k].infer(p.stars, props, opt);
+
+  // locate + resume is infer, bit for bit; the located evidence is right to its MC error
+  auto run = engines[0].locate(p.stars, props, opt);
+  REQUIRE(run.located());
+  CHECK_FALSE(run.screened());
+  const double located_err = run.posterior.log_evidence - lz_exact[0];
+  INFO("located log evidence − exact: " << located_err << " (MC se " << run.posterior.log_evidence_se << ")");
+  CHECK(std::abs(located_err) < 4.0 * run.posterior.log_evidence_se + 0.1);
+  CHECK(run.optimistic_log_evidence() >= lz_exact[0]);
+  CHECK_THROWS_WITH_AS(engines[1].locate(run), doctest::Contains("another engine"), chempp::invalid_argument);
+  const auto resumed = engines[0].resume(std::move(run));
+  CHECK(resumed.mean == direct[0].mean);
+  CHECK(resumed.cov == direct[0].cov);
+  CHECK(resumed.log_evidence == direct[0].log_evidence);
+  CHECK(resumed.log_evidence_se == direct[0].log_evidence_se);
+  CHECK(resumed.grids == direct[0].grids);
+  CHECK_THROWS_WITH_AS(static_cast<void>(engines[0].resume(std::move(run))), doctest::Contains("resumed already"), chempp::invalid_argument);
+
+  // the far model, screened against the exact best: stopped early, its optimistic evidence above its
+  // exact one (an upper estimate) and below the bar; resumed afterwards it is still infer's answer
+  auto far = engines[2].begin(p.stars, props, opt);
+  engines[2].locate(far, lz_exact[0] - 30.0);
+  CHECK(far.screened());
+  CHECK_FALSE(far.posterior.converged);
+  CHECK(far.optimistic_log_evidence() >= lz_exact[2]);
+  CHECK(far.optimistic_log_evidence() < lz_exact[0] - 30.0);
+  CHECK(far.posterior.grids < direct[2].grids);
+  const auto far_full = engines[2].resume(std::move(far));
+  CHECK(far_full.log_evidence == direct[2].log_evidence);
+
+  // the whole comparison: only the far model screened; the others are infer's own answers
+  std::array<inf::comparison_entry<inf::linear_simulator>, 3> entries;
+  for (std::size_t k = 0; k < 3; ++k) {
+    entries[k].engine = &engines[k];
+    entries[k].run = engines[k].begin(p.stars, props, opt);
+  }
+  inf::compare_screened<inf::linear_simulator>(entries, 30.0);
+  CHECK_FALSE(entries[0].screened);
+  CHECK_FALSE(entries[1].screened);
+  CHECK(entries[2].screened);
+  for (std::size_t k = 0; k < 2; ++k) {
+    CHECK(entries[k].posterior.log_evidence == direct[k].log_evidence);
+    CHECK(entries[k].posterior.mean == direct[k].mean);
+  }
+  std::vector<inf::population_posterior> posts;
+  for (const auto& e : entries) posts.push_back(e.posterior);
+  const inf::model_average avg(posts);
+  CHECK(avg.probability[2] < std::exp(-30.0));
+  const double p_exact = 1.0 / (1.0 + std::exp(lz_exact[1] - lz_exact[0]) + std::exp(lz_exact[2] - lz_exact[0]));
+  INFO("P(true) " << avg.probability[0] << ", exact " << p_exact);
+  CHECK(std::abs(avg.probability[0] - p_exact) < 0.03);
+  // no screening: every model gets the full run
+  for (std::size_t k = 0; k < 3; ++k) entries[k].run = engines[k].begin(p.stars, props, opt);
+  inf::compare_screened<inf::linear_simulator>(entries, INFINITY);
+  for (std::size_t k = 0; k < 3; ++k) {
+    CHECK_FALSE(entries[k].screened);
+    CHECK(entries[k].posterior.log_evidence == direct[k].log_evidence);
+  }
+  CHECK_THROWS_AS(inf::compare_screened<inf::linear_simulator>(entries, -1.0), chempp::invalid_argument);
+}
+
 TEST_CASE("model_probabilities: exact values, huge evidences, bad input") {
   const std::array<double, 2> lz{0.0, std::log(3.0)};
   auto pr = inf::model_probabilities(lz);

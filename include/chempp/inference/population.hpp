@@ -31,11 +31,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <numbers>
 #include <optional>
 #include <random>
@@ -385,19 +387,122 @@ class population_engine {
   }
 
  private:
+  struct run_state;
+
+ public:
+  /// A run of the engine stopped after its locating stage (`locate`), to be finished by `resume`.
+  class located_run {
+   public:
+    /// The last coarse grid's posterior: mean, covariance, HPD grid and a log evidence from
+    /// `coarse_samples_per_star` draws per star and node (no evidence refinement; its Monte Carlo
+    /// error, from the same draws at the mean, in `log_evidence_se`). `converged` is true when
+    /// two coarse grids agreed (0.5σ, 25 %) and the last contains and resolves the posterior;
+    /// the grid's evidence is then accurate to its Monte Carlo error (node sums of a Gaussian at
+    /// ≥ 0.45σ spacing are exact to ~1e-3 relative). `stars` holds the diagnostics at its mean.
+    population_posterior posterior;
+    /// True when the locating stage converged (same as `posterior.converged`).
+    [[nodiscard]] bool located() const noexcept { return posterior.converged; }
+    /// True when `locate` stopped early because the model was far worse than `screen_below`.
+    [[nodiscard]] bool screened() const noexcept { return screened_; }
+    /// An upper estimate of the log evidence from the last grid: its log evidence plus three
+    /// Monte Carlo standard errors plus, where the grid does not resolve the posterior, the
+    /// largest log density its peak can hide between nodes (for a Gaussian-like peak at most the
+    /// drop from the highest node to its higher neighbour, per axis); +∞ when the grid does not
+    /// contain the posterior (border within `border_log_drop` of the peak).
+    [[nodiscard]] double optimistic_log_evidence() const noexcept { return optimistic_; }
+
+   private:
+    friend class population_engine;
+    std::shared_ptr<run_state> state_;
+    const population_engine* owner_ = nullptr;
+    bool screened_ = false;
+    double optimistic_ = INFINITY;
+  };
+
+  /// The start of `infer`: checks the input, prepares every star's proposal and evaluates the
+  /// first (coarse) grid; `posterior` is that grid's. Continue with `locate` and `resume`.
+  /// \throws invalid_argument as `infer`.
+  [[nodiscard]] located_run begin(std::span<const star_data> stars, std::span<const star_proposal> proposals,
+                                  const population_options& opt = {}) const {
+    located_run out;
+    out.state_ = std::make_shared<run_state>(start_run(stars, proposals, opt));
+    out.owner_ = this;
+    out.posterior = located_posterior(*out.state_);
+    out.optimistic_ = optimistic_log_evidence(out.state_->ev, opt);
+    return out;
+  }
+
+  /// The locating stage of `infer`: coarse grids walk to the posterior and adapt the proposals
+  /// until two agree roughly (about a third of `infer`'s cost where the posterior is easy to find).
+  /// Screening: when a coarse grid contains the posterior and even an optimistic log evidence
+  /// (`optimistic_log_evidence`) lies below `screen_below`, the walk stops there (`screened()`):
+  /// the model is far worse than one already found (`pipeline::compare_models`).
+  /// \throws invalid_argument when `run` came from another engine or was resumed already.
+  void locate(located_run& run, double screen_below = -INFINITY) const {
+    check_run(run, "population_engine::locate");
+    walk(*run.state_, true, screen_below);
+    run.posterior = located_posterior(*run.state_);
+    run.screened_ = run.state_->screened;
+    run.optimistic_ = optimistic_log_evidence(run.state_->ev, run.state_->opt);
+  }
+
+  /// `begin` and `locate` in one call.
+  [[nodiscard]] located_run locate(std::span<const star_data> stars, std::span<const star_proposal> proposals,
+                                   const population_options& opt = {}) const {
+    located_run out = begin(stars, proposals, opt);
+    locate(out);
+    return out;
+  }
+
+  /// Finishes a located run: the rest of `infer` with the same state, so `resume(locate(s, p, o))`
+  /// equals `infer(s, p, o)` bit for bit. \throws invalid_argument when `run` came from another
+  /// engine or was resumed already.
+  [[nodiscard]] population_posterior resume(located_run&& run) const {
+    return resume_impl<Sim>(std::move(run), nullptr);
+  }
+  /// `resume` with the multi-fidelity correction of the exact-simulator `infer`.
+  template <Simulator Exact>
+  [[nodiscard]] population_posterior resume(located_run&& run, const Exact& exact) const {
+    return resume_impl<Exact>(std::move(run), &exact);
+  }
+
+ private:
   template <class Exact>
   [[nodiscard]] population_posterior infer_impl(std::span<const star_data> stars, std::span<const star_proposal> proposals,
                                                 const population_options& opt, const Exact* exact) const {
+    run_state r = start_run(stars, proposals, opt);
+    walk(r, false);
+    return finish(r, exact);
+  }
+
+  template <class Exact>
+  [[nodiscard]] population_posterior resume_impl(located_run&& run, const Exact* exact) const {
+    check_run(run, "population_engine::resume");
+    const std::shared_ptr<run_state> r = std::move(run.state_);
+    walk(*r, false);
+    return finish(*r, exact);
+  }
+
+  void check_run(const located_run& run, const char* fn) const {
+    if (run.owner_ != this) throw invalid_argument(std::string(fn) + ": the run was begun by another engine");
+    if (!run.state_) throw invalid_argument(std::string(fn) + ": the run was resumed already");
+  }
+
+  // Checks the input, prepares every star and evaluates the first (coarse) grid.
+  [[nodiscard]] run_state start_run(std::span<const star_data> stars, std::span<const star_proposal> proposals,
+                                    const population_options& opt) const {
     const char* fn = "population_engine::infer";
     if (stars.empty()) throw invalid_argument(std::string(fn) + ": no stars given");
     if (proposals.size() != stars.size())
       throw invalid_argument(std::string(fn) + ": need one proposal per star");
     check_options(opt);
     const std::size_t n = stars.size();
-    std::vector<star_state> st(n);  // proposals adapt between grids
+    run_state r;
+    r.opt = opt;
+    r.st.resize(n);  // proposals adapt between grids
     for (std::size_t i = 0; i < n; ++i) {
       try {
-        st[i] = prepare(stars[i], proposals[i], opt, i);
+        r.st[i] = prepare(stars[i], proposals[i], opt, i);
       } catch (const invalid_argument& e) {
         throw invalid_argument(std::string(fn) + ": star " + std::to_string(i) + ": " + e.what());
       }
@@ -417,31 +522,30 @@ class population_engine {
         // the corrected precision is not SPD: keep the prior as the starting point
       }
     }
-    population_posterior post;
-    post.n_stars = n;
-    Eigen::Vector2d m = start.mean;
-    Eigen::Matrix2d c = start.cov;
+    r.post.n_stars = n;
     // the Gaussian product of the flow's marginals can be several of its σ off at large N (the
     // overconfidence this engine removes): the first grid spans 3× its σ
-    // Coarse grids only locate: their spacing (1.5σ by default) needs σ ≥ 0.45 spacings
-    // (node-sum error ~2·exp(−2π²·0.45²) ≈ 4 % of the variance); final grids need 0.6 (0.1 %).
-    const auto coarse_grid = [&](const Eigen::Vector2d& centre, const Eigen::Matrix2d& extent) {
-      grid_eval e = evaluate(st, centre, extent, opt.coarse_half_width, opt.coarse_grid_points, opt.coarse_samples_per_star, opt, post);
-      e.needed_resolution = 0.45;
-      return e;
-    };
-    const auto final_grid = [&](const Eigen::Vector2d& centre, const Eigen::Matrix2d& extent) {
-      return evaluate(st, centre, extent, opt.grid_half_width, opt.grid_points, opt.samples_per_star, opt, post);
-    };
-    grid_eval ev = coarse_grid(m, 9.0 * c);
-    bool adapted = false, converged = false, coarse = true;
-    Eigen::Vector2d adapted_at = ev.mean;
-    bool prev_good = ev.good(opt);
-    // Coarse grids (fewer nodes and draws) walk to the posterior and adapt the proposals until
-    // two agree roughly (0.5σ, 25 %); then final grids until two agree within the stable_*
-    // tolerances (the first final grid is compared with the last coarse one).
-    for (std::size_t pass = 0; pass < opt.max_refinements; ++pass) {
-      const grid_eval prev = ev;
+    r.ev = coarse_grid(r, start.mean, 9.0 * start.cov);
+    r.adapted_at = r.ev.mean;
+    r.prev_good = r.ev.good(opt);
+    return r;
+  }
+
+  // Coarse grids (fewer nodes and draws) walk to the posterior and adapt the proposals until
+  // two agree roughly (0.5σ, 25 %); then final grids until two agree within the stable_*
+  // tolerances (the first final grid is compared with the last coarse one). With
+  // `stop_when_located` the walk returns when the coarse stage ends, or when a coarse grid shows
+  // the evidence to lie below `screen_below` (screened); called again, it goes on.
+  void walk(run_state& r, bool stop_when_located, double screen_below = -INFINITY) const {
+    const auto& opt = r.opt;
+    r.screened = false;
+    while (r.pass < opt.max_refinements && !r.converged) {
+      if (stop_when_located && r.coarse && optimistic_log_evidence(r.ev, opt) < screen_below) {
+        r.screened = true;
+        return;
+      }
+      const std::size_t pass = r.pass++;
+      const grid_eval prev = r.ev;
       // The next grid: around the moments when the last grid contained and resolved the
       // posterior; 1.5× wider when its border carried mass (truncated moments). When the
       // posterior fell between its nodes (σ below 0.6 node spacings, 0.45 on coarse grids; the node sums of a
@@ -458,39 +562,102 @@ class population_engine {
       const Eigen::Matrix2d c_next = contained ? prev_cov : Eigen::Matrix2d(2.25 * extent);
       // adapt where the proposals were not adapted yet or the centre moved by more than 1σ;
       // otherwise keep them, so successive grids share their random numbers and converge
-      if (!adapted || gaussian{adapted_at, prev_cov}.mahalanobis2(prev.mean) > 1.0) {
-        adapt_all(st, prev.mean, opt, pass);
-        adapted = true;
-        adapted_at = prev.mean;
+      if (!r.adapted || gaussian{r.adapted_at, prev_cov}.mahalanobis2(prev.mean) > 1.0) {
+        adapt_all(r.st, prev.mean, opt, pass);
+        r.adapted = true;
+        r.adapted_at = prev.mean;
       }
-      ev = coarse ? coarse_grid(prev.mean, c_next) : final_grid(prev.mean, c_next);
-      const bool good = ev.good(opt);
-      if (good && prev_good) {
-        const double shift = std::sqrt(gaussian{prev.mean, prev_cov}.mahalanobis2(ev.mean));
-        const double scale = std::max(std::abs(std::sqrt(ev.cov(0, 0) / prev.cov(0, 0)) - 1.0),
-                                      std::abs(std::sqrt(ev.cov(1, 1) / prev.cov(1, 1)) - 1.0));
-        if (coarse) {
-          if (shift < 0.5 && scale < 0.25) coarse = false;
-        } else if (shift < opt.stable_shift && scale < opt.stable_scale) {
-          converged = true;
-          break;
+      r.ev = r.coarse ? coarse_grid(r, prev.mean, c_next) : final_grid(r, prev.mean, c_next);
+      const bool good = r.ev.good(opt);
+      const bool both_good = good && r.prev_good;
+      r.prev_good = good;
+      if (!both_good) continue;
+      const double shift = std::sqrt(gaussian{prev.mean, prev_cov}.mahalanobis2(r.ev.mean));
+      const double scale = std::max(std::abs(std::sqrt(r.ev.cov(0, 0) / prev.cov(0, 0)) - 1.0),
+                                    std::abs(std::sqrt(r.ev.cov(1, 1) / prev.cov(1, 1)) - 1.0));
+      if (r.coarse) {
+        if (shift < 0.5 && scale < 0.25) {
+          r.coarse = false;
+          if (stop_when_located) return;
         }
+      } else if (shift < opt.stable_shift && scale < opt.stable_scale) {
+        r.converged = true;
       }
-      prev_good = good;
     }
+  }
+
+  // Runs fn(i, scratch) for every star i on `threads` workers (stars handed out one at a time;
+  // each worker has its own scratch buffer).
+  template <class Fn>
+  static void for_each_star(std::size_t n, unsigned threads, Fn&& fn) {
+    const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(threads, n));
+    std::atomic<std::size_t> next{0};
+    chempp::detail::run_workers(workers, [&](std::size_t) {
+      std::vector<double> scratch;
+      for (;;) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= n) break;
+        fn(i, scratch);
+      }
+    });
+  }
+
+  // The located run's posterior: the last coarse grid, its evidence's MC error from the coarse
+  // draws at its mean.
+  [[nodiscard]] population_posterior located_posterior(const run_state& r) const {
+    const auto& opt = r.opt;
+    population_posterior post = r.post;
+    post.converged = !r.coarse && !r.screened && r.ev.good(opt);
+    post.mean = r.ev.mean;
+    post.cov = r.ev.cov;
+    post.log_evidence = r.ev.log_evidence;
+    post.origin = r.ev.origin;
+    post.axes = r.ev.axes;
+    post.half_width = r.ev.half_width;
+    post.log_density_grid = r.ev.log_density;
+    post.finalise(opt.fine_factor);
+    const std::size_t n = r.st.size();
+    post.stars.resize(n);
+    std::vector<double> var(n, 0.0);
+    for_each_star(n, opt.threads, [&](std::size_t i, std::vector<double>& scratch) {
+      const auto v = star_at(r.st[i], post.mean, opt.coarse_samples_per_star, opt, scratch);
+      post.stars[i] = {v.log_value, v.ess, v.correction};
+      var[i] = 2.0 * v.correction;  // Var(log Ẑ_i) ≈ Var(Ẑ_i)/Z_i² = 2 × correction
+    });
+    post.total_bias_correction = 0.0;
+    post.log_evidence_se = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      post.total_bias_correction += post.stars[i].bias_correction;
+      post.log_evidence_se += var[i];
+    }
+    post.log_evidence_se = std::sqrt(post.log_evidence_se);
+    post.simulations += n * opt.coarse_samples_per_star;
+    post.bias_correction_gradient = r.ev.correction_spread;
+    return post;
+  }
+
+  // The rest of `infer` after the walk: the exact correction, the posterior, the refined evidence.
+  template <class Exact>
+  [[nodiscard]] population_posterior finish(run_state& r, const Exact* exact) const {
+    const auto& opt = r.opt;
+    auto& st = r.st;
+    auto& ev = r.ev;
+    const std::size_t n = st.size();
+    const bool converged = r.converged;
     if (exact != nullptr) {
       // the correction (fitted within ±1.5σ of the emulator posterior) can move the posterior
       // by a fraction of σ: when the corrected grid no longer contains it, one more emulator
       // grid around the corrected moments, with the same correction (a function of Λ)
-      const auto corr = fit_exact_correction(*exact, st, ev, opt, post);
+      const auto corr = fit_exact_correction(*exact, st, ev, opt, r.post);
       if (corr.valid) {
         apply_correction(corr, ev);
         if (!ev.good(opt)) {
-          ev = final_grid(ev.mean, ev.cov);
+          ev = final_grid(r, ev.mean, ev.cov);
           apply_correction(corr, ev);
         }
       }
     }
+    population_posterior post = std::move(r.post);
     post.converged = ev.good(opt) && converged;
     post.mean = ev.mean;
     post.cov = ev.cov;
@@ -505,27 +672,18 @@ class population_engine {
     post.stars.resize(n);
     const bool refine = opt.evidence_samples_per_star > opt.samples_per_star;
     std::vector<double> shift(n, 0.0), var(n, 0.0);
-    {
-      const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, n));
-      std::atomic<std::size_t> next{0};
-      chempp::detail::run_workers(workers, [&](std::size_t) {
-        std::vector<double> scratch;
-        for (;;) {
-          const std::size_t i = next.fetch_add(1);
-          if (i >= n) break;
-          const auto r = star_at(st[i], post.mean, opt.samples_per_star, opt, scratch);
-          post.stars[i] = {r.log_value, r.ess, r.correction};
-          var[i] = 2.0 * r.correction;  // Var(log Ẑ_i) ≈ Var(Ẑ_i)/Z_i² = 2 × correction
-          if (refine) {
-            const auto big = star_at(st[i], post.mean, opt.evidence_samples_per_star, opt, scratch);
-            if (std::isfinite(big.log_value) && std::isfinite(r.log_value)) {
-              shift[i] = big.log_value - r.log_value;
-              var[i] = 2.0 * big.correction;
-            }
-          }
+    for_each_star(n, opt.threads, [&](std::size_t i, std::vector<double>& scratch) {
+      const auto v = star_at(st[i], post.mean, opt.samples_per_star, opt, scratch);
+      post.stars[i] = {v.log_value, v.ess, v.correction};
+      var[i] = 2.0 * v.correction;  // Var(log Ẑ_i) ≈ Var(Ẑ_i)/Z_i² = 2 × correction
+      if (refine) {
+        const auto big = star_at(st[i], post.mean, opt.evidence_samples_per_star, opt, scratch);
+        if (std::isfinite(big.log_value) && std::isfinite(v.log_value)) {
+          shift[i] = big.log_value - v.log_value;
+          var[i] = 2.0 * big.correction;
         }
-      });
-    }
+      }
+    });
     post.total_bias_correction = 0.0;
     post.log_evidence_se = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -564,6 +722,7 @@ class population_engine {
     Eigen::Vector2d mean, origin;
     Eigen::Matrix2d cov, axes;
     double half_width = 0.0, log_evidence = 0.0, border_drop = 0.0, correction_spread = 0.0;
+    double peak_correction = 0.0;  // Σ_i bias corrections at the highest node (≈ Var(log Ẑ)/2)
     double min_sd_in_steps = 0.0;  // smallest posterior σ along any direction, in node spacings
     double needed_resolution = 0.6;  // … at least this for the grid to resolve the posterior
     /// Contains (border far below the peak) and resolves the posterior.
@@ -572,6 +731,33 @@ class population_engine {
     }
     Eigen::MatrixXd log_density;
   };
+
+  // The state of one run: the options, the stars' (adapting) proposals, the last grid and the
+  // walk's progress.
+  struct run_state {
+    population_options opt;
+    std::vector<star_state> st;
+    population_posterior post;
+    grid_eval ev;
+    Eigen::Vector2d adapted_at = Eigen::Vector2d::Zero();
+    bool adapted = false, converged = false, coarse = true, prev_good = false, screened = false;
+    std::size_t pass = 0;
+  };
+
+  // Coarse grids only locate: their spacing (1.5σ by default) needs σ ≥ 0.45 spacings
+  // (node-sum error ~2·exp(−2π²·0.45²) ≈ 4 % of the variance); final grids need 0.6 (0.1 %).
+  grid_eval coarse_grid(run_state& r, const Eigen::Vector2d& centre, const Eigen::Matrix2d& extent) const {
+    const auto& o = r.opt;
+    grid_eval e = evaluate(r.st, centre, extent, o.coarse_half_width, o.coarse_grid_points, o.coarse_samples_per_star, o, r.post);
+    e.needed_resolution = 0.45;
+    return e;
+  }
+  grid_eval final_grid(run_state& r, const Eigen::Vector2d& centre, const Eigen::Matrix2d& extent) const {
+    const auto& o = r.opt;
+    return evaluate(r.st, centre, extent, o.grid_half_width, o.grid_points, o.samples_per_star, o, r.post);
+  }
+
+
 
   static double log_add(double a, double b) noexcept {
     return std::max(a, b) + std::log1p(std::exp(-std::abs(a - b)));
@@ -916,6 +1102,30 @@ class population_engine {
     ev.min_sd_in_steps = resolution(ev);
   }
 
+  // An upper estimate of a grid's log evidence (see located_run::optimistic_log_evidence): +∞
+  // unless the grid contains the posterior; + 3 MC standard errors (Var(log Ẑ) ≈ 2 × the summed
+  // bias corrections); + per axis the drop from the highest node to its higher neighbour where the
+  // grid does not resolve the posterior (a Gaussian peak between two nodes lies at most that far
+  // above the higher of them; an infinite drop gives +∞).
+  static double optimistic_log_evidence(const grid_eval& ev, const population_options& opt) {
+    if (!(ev.border_drop >= opt.border_log_drop) || !std::isfinite(ev.log_evidence)) return INFINITY;
+    double up = ev.log_evidence + 3.0 * std::sqrt(2.0 * std::max(0.0, ev.peak_correction));
+    if (ev.min_sd_in_steps >= ev.needed_resolution) return up;
+    const Eigen::Index n = ev.log_density.rows();
+    Eigen::Index pa = 0, pb = 0;
+    ev.log_density.maxCoeff(&pa, &pb);
+    const double peak = ev.log_density(pa, pb);
+    for (int axis = 0; axis < 2; ++axis) {
+      double near = -INFINITY;
+      for (const Eigen::Index d : {Eigen::Index{-1}, Eigen::Index{1}}) {
+        const Eigen::Index a = pa + (axis == 0 ? d : 0), b = pb + (axis == 1 ? d : 0);
+        if (a >= 0 && a < n && b >= 0 && b < n) near = std::max(near, ev.log_density(a, b));
+      }
+      up += peak - near;  // +∞ when both neighbours are −∞
+    }
+    return up;
+  }
+
   // The variance a grid's node moments miss when it does not resolve the posterior: a cell's,
   // step²/12 per grid axis (Sheppard's correction), or less where the peak node's neighbours lie
   // far below it: a Gaussian of σ ≪ step drops by step²/(2σ²) to the next node, so that drop
@@ -1049,6 +1259,11 @@ class population_engine {
       }
     }
     ev.correction_spread = cmax >= cmin ? cmax - cmin : 0.0;
+    {
+      Eigen::Index peak = 0;
+      lp.maxCoeff(&peak);
+      ev.peak_correction = corr(peak);
+    }
     ev.min_sd_in_steps = resolution(ev);
     if (opt.on_grid) opt.on_grid(grid_report{post.grids, g, m_use, ev.mean, ev.cov, ev.border_drop, ev.log_evidence});
     return ev;
@@ -1060,5 +1275,74 @@ class population_engine {
   Eigen::MatrixXd model_cov_;
   validity_policy validity_;
 };
+
+/// One model of a screened comparison (`compare_screened`): its engine (which must outlive the
+/// entry), a run begun with `engine->begin(...)`, and what the comparison found.
+template <Simulator Sim>
+struct comparison_entry {
+  const population_engine<Sim>* engine = nullptr;
+  typename population_engine<Sim>::located_run run;
+  population_posterior posterior;  ///< the full run's, or the screened run's last locating grid's
+  bool screened = false;           ///< not refined: far below the best model
+  double seconds = 0.0;            ///< time spent in `compare_screened` on this model (s)
+};
+
+/// Finishes the begun runs of several models of the same data, screening those far worse than
+/// the best. In the order of their first grids' evidences every model is located, its walk
+/// stopped early once an optimistic evidence (`located_run::optimistic_log_evidence`) lies more
+/// than `margin` nats below the best located so far (its evidence less 3 Monte Carlo errors);
+/// then every model whose optimistic evidence comes within `margin` of that best gets the full
+/// run (`resume`), again while the full runs' best comes lower than first thought. A screened
+/// model's posterior probability is therefore below e^−margin against the best, and every full
+/// run is bit for bit `infer`'s. `margin` = +∞: every model gets the full run.
+/// \throws invalid_argument on a negative or NaN margin, an entry without engine or run.
+template <Simulator Sim>
+void compare_screened(std::span<comparison_entry<Sim>> models, double margin) {
+  if (!(margin >= 0.0)) chempp::detail::throw_argument("compare_screened", "margin", "must be >= 0 (+inf: no screening)", margin);
+  const std::size_t m = models.size();
+  for (std::size_t k = 0; k < m; ++k)
+    if (models[k].engine == nullptr) throw invalid_argument("compare_screened: model " + std::to_string(k) + " has no engine");
+  const auto timed = [&](std::size_t k, auto&& work) {
+    const auto t0 = std::chrono::steady_clock::now();
+    work();
+    models[k].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const bool screening = std::isfinite(margin);
+  std::vector<std::size_t> order(m);
+  for (std::size_t k = 0; k < m; ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return models[a].run.posterior.log_evidence > models[b].run.posterior.log_evidence;
+  });
+  const auto pessimistic = [](const population_posterior& p) { return p.log_evidence - 3.0 * p.log_evidence_se; };
+  double best = -INFINITY;
+  for (const std::size_t k : order) {
+    auto& e = models[k];
+    timed(k, [&] { e.engine->locate(e.run, screening ? best - margin : -INFINITY); });
+    if (e.run.located()) best = std::max(best, pessimistic(e.run.posterior));
+  }
+  std::vector<char> full(m, 0);
+  const auto refine_near = [&](double bar) {
+    bool any = false;
+    for (const std::size_t k : order) {
+      auto& e = models[k];
+      if (full[k] || (screening && e.run.optimistic_log_evidence() < bar)) continue;
+      timed(k, [&] { e.posterior = e.engine->resume(std::move(e.run)); });
+      full[k] = 1;
+      any = true;
+    }
+    return any;
+  };
+  refine_near(best - margin);
+  for (;;) {  // the full runs' best may come lower than the located one: refine what is now near it
+    double best_full = -INFINITY;
+    for (std::size_t k = 0; k < m; ++k)
+      if (full[k]) best_full = std::max(best_full, pessimistic(models[k].posterior));
+    if (!refine_near(best_full - margin)) break;
+  }
+  for (std::size_t k = 0; k < m; ++k) {
+    models[k].screened = !full[k];
+    if (!full[k]) models[k].posterior = models[k].run.posterior;
+  }
+}
 
 }  // namespace chempp::inference

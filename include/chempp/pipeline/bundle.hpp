@@ -355,14 +355,40 @@ struct inference_settings {
   /// fails on 0.02 % of the prior and does not depend on Λ, so only the constant valid
   /// fraction enters (the evidence), which `validity()` always applies.
   bool use_validity = false;
+  /// `compare_models` only: a model whose optimistic log evidence from the locating grids lies
+  /// more than this many nats (beyond 3 Monte Carlo errors) below the best model's is screened:
+  /// not refined, its located result kept and flagged (probability < e^−margin relative to the
+  /// best). +∞: every model gets the full run.
+  double screen_log_margin = 30.0;
 };
 
 /// What `infer_population` returns: the posterior plus how the proposals were made.
 struct population_result {
   inference::population_posterior posterior;
+  /// `compare_models` only: true when the model was screened (far below the best; the
+  /// posterior is its last locating grid's, with that grid's evidence and Monte Carlo error).
+  bool screened = false;
   std::size_t proposals_unrestricted = 0;  ///< stars whose flow draws ignored T's support
   double seconds = 0.0;
 };
+
+/// The bundle's population engine for simulator `sim` (kept by pointer: it must outlive the
+/// engine) under settings `s`.
+template <inference::Simulator Sim>
+[[nodiscard]] inference::population_engine<Sim> population_engine_for(const model_bundle& b, const Sim& sim, const inference_settings& s) {
+  inference::validity_policy v = b.validity();
+  if (!s.use_validity) v.valid = nullptr;
+  return inference::population_engine<Sim>(sim, b.global_prior(), b.local_prior(), s.use_model_error ? b.model_cov : Eigen::MatrixXd{}, v);
+}
+
+/// The flow's per-star proposals for `engine` under settings `s` (seed `s.engine.seed + 17`);
+/// `unrestricted` counts the stars whose flow draws ignored T's support.
+template <inference::Simulator Sim>
+[[nodiscard]] std::vector<inference::star_proposal> population_proposals(const model_bundle& b, const inference::population_engine<Sim>& engine,
+                                                                         std::span<const inference::star_data> stars,
+                                                                         const inference_settings& s, std::size_t* unrestricted) {
+  return flow_proposals(b.flow, stars, engine.local_map(), s.flow_samples, s.engine.seed + 17, s.engine.threads, unrestricted);
+}
 
 /// The population posterior of Λ for `stars` with the bundle's emulator (or another simulator
 /// `sim` with the same parameters and observables, e.g. the GCE model).
@@ -371,12 +397,8 @@ template <inference::Simulator Sim>
                                                  const inference_settings& s = {}) {
   const auto t0 = std::chrono::steady_clock::now();
   population_result r;
-  inference::validity_policy v = b.validity();
-  if (!s.use_validity) v.valid = nullptr;
-  const inference::population_engine engine(sim, b.global_prior(), b.local_prior(),
-                                            s.use_model_error ? b.model_cov : Eigen::MatrixXd{}, v);
-  const auto props = flow_proposals(b.flow, stars, engine.local_map(), s.flow_samples, s.engine.seed + 17, s.engine.threads,
-                                    &r.proposals_unrestricted);
+  const auto engine = population_engine_for(b, sim, s);
+  const auto props = population_proposals(b, engine, stars, s, &r.proposals_unrestricted);
   r.posterior = engine.infer(stars, props, s.engine);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -397,17 +419,46 @@ struct model_comparison {
   inference::model_average average;        ///< probabilities, their MC errors, averaged Λ posterior
 };
 
-/// Runs `infer_population` for every bundle (same settings and seed) and compares them.
-/// \param prior prior model probabilities (empty: equal). 	hrows invalid_argument without
-/// bundles, or on a bad prior (see `inference::model_probabilities`).
+/// Every bundle's population posterior and evidence for the same stars (same settings and
+/// seed), the posterior model probabilities and the model-averaged posterior of Λ.
+///
+/// Screening (`inference_settings::screen_log_margin`, `inference::compare_screened`,
+/// docs/model-comparison.md): every model
+/// first evaluates its first grid; in the order of those evidences each is located (coarse grids),
+/// stopping early once it is clearly worse than the best located so far; only models whose
+/// optimistic evidence (`population_engine::located_run::optimistic_log_evidence`) comes within
+/// the margin of the best get the full run, and a screened model is refined after all when the
+/// full runs' best evidence comes lower than first thought. A screened model's probability is
+/// then below e^−margin against the best: the ranking and every probability above that are those
+/// of full runs.
+/// \param prior prior model probabilities (empty: equal).
+/// \throws invalid_argument without bundles, or on a bad prior (see `inference::model_probabilities`).
 [[nodiscard]] inline model_comparison compare_models(std::span<const model_bundle> bundles, std::span<const inference::star_data> stars,
                                                      const inference_settings& s = {}, std::span<const double> prior = {}) {
   if (bundles.empty()) throw invalid_argument("compare_models: no model bundles given");
-  std::vector<population_result> results;
+  const std::size_t m = bundles.size();
+  std::vector<emulator_simulator> sims;  // the engines keep a pointer to their simulator
+  sims.reserve(m);
+  for (const auto& b : bundles) sims.push_back(b.simulator());
+  std::vector<inference::population_engine<emulator_simulator>> engines;
+  engines.reserve(m);
+  for (std::size_t k = 0; k < m; ++k) engines.push_back(population_engine_for(bundles[k], sims[k], s));
+  std::vector<population_result> results(m);
+  std::vector<inference::comparison_entry<emulator_simulator>> entries(m);
+  for (std::size_t k = 0; k < m; ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto props = population_proposals(bundles[k], engines[k], stars, s, &results[k].proposals_unrestricted);
+    entries[k].engine = &engines[k];
+    entries[k].run = engines[k].begin(stars, props, s.engine);
+    results[k].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  inference::compare_screened<emulator_simulator>(entries, s.screen_log_margin);
   std::vector<inference::population_posterior> posts;
-  for (const auto& b : bundles) {
-    results.push_back(infer_population(b, stars, s));
-    posts.push_back(results.back().posterior);
+  for (std::size_t k = 0; k < m; ++k) {
+    results[k].posterior = std::move(entries[k].posterior);
+    results[k].screened = entries[k].screened;
+    results[k].seconds += entries[k].seconds;
+    posts.push_back(results[k].posterior);
   }
   inference::model_average avg(std::move(posts), prior);
   return {std::move(results), std::move(avg)};

@@ -9,6 +9,11 @@ function(chempp_configure_target tgt)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
       -Wno-sign-conversion)
+    # No implicit a*b+c -> fma contraction (GCC's default in C++ even with -std=c++20): which
+    # operations get fused then depends on inlining, i.e. on what else a translation unit holds,
+    # and the same GCE run differed by 1 ulp between chempp-gce and the Python module. Explicit
+    # fma (xsimd, Eigen's kernels) is unaffected.
+    target_compile_options(${tgt} PRIVATE -ffp-contract=off)
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
       # GCC 12 bug 105329: false -Wrestrict inside libstdc++ for `"literal" + std::string&&`.
       target_compile_options(${tgt} PRIVATE -Wno-restrict)

@@ -4,10 +4,13 @@
 //
 // Catalog: CSV with a header; abundance columns fe_h c_fe he_fe mg_fe n_fe ne_fe o_fe si_fe
 // (any case), uncertainties e_<name> (GALAH) or <NAME>_ERR (APOGEE); empty or nan = not
-// measured (chempp/io/catalog.hpp). Output JSON: n_stars, parameters, posterior.{mean, cov,
-// sd, samples}, log_evidence, the bundle, and diagnostics.
+// measured; quality flags flag_<name> / <NAME>_FLAG honoured (chempp/io/catalog.hpp). A .fits,
+// .fit or .fits.gz catalog is read as a FITS binary table with the same columns when built with
+// cfitsio (chempp/io/fits_catalog.hpp, CMake target chempp::fits). Unless --quiet, the observables
+// the catalog lacks and what the flags removed go to stderr. Output JSON: n_stars, parameters,
+// posterior.{mean, cov, sd, samples}, log_evidence, the bundle, and diagnostics.
 //
-// Usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv --out RESULT.json
+// Usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv|FILE.fits --out RESULT.json
 //        [--model-prior P1,P2,...] [--threads N] [--seed N] [--draws N] [--quiet]
 // With several models (e.g. bundles trained on different yield sets): each one's log evidence
 // and posterior under `models`, the posterior model probabilities (equal prior unless
@@ -27,8 +30,24 @@
 #include "chempp/io/catalog.hpp"
 #include "chempp/pipeline.hpp"
 #include "support/cli.hpp"
+#ifdef CHEMPP_HAVE_FITS
+#include "chempp/io/fits_catalog.hpp"
+#endif
 
 namespace {
+
+// A CSV catalog, or a FITS one by its name (.fits, .fit, .fits.gz, .fit.gz; any case).
+chempp::io::abundance_catalog read_catalog(const std::string& path, const std::vector<std::string>& columns) {
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  const auto ends = [&lower](const std::string& s) { return lower.size() >= s.size() && lower.compare(lower.size() - s.size(), s.size(), s) == 0; };
+  if (!(ends(".fits") || ends(".fit") || ends(".fits.gz") || ends(".fit.gz"))) return chempp::io::read_abundance_catalog(path, columns);
+#ifdef CHEMPP_HAVE_FITS
+  return chempp::io::read_fits_catalog(path, columns);
+#else
+  throw chempp::file_error(path, 0, "", "a FITS catalog, but chempp-infer was built without FITS support (needs cfitsio: CMake option CHEMPP_ENABLE_FITS, Debian libcfitsio-dev); convert it to CSV");
+#endif
+}
 
 nlohmann::json posterior_json(const Eigen::Vector2d& mean, const Eigen::Matrix2d& cov, const Eigen::MatrixXd& draws) {
   nlohmann::json j;
@@ -57,7 +76,7 @@ nlohmann::json diagnostics_json(const chempp::pipeline::population_result& res, 
 int main(int argc, char** argv) try {
   const chempp_examples::cli cli(
       argc, argv,
-      "usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv --out RESULT.json [--model-prior P1,P2,...]\n"
+      "usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv|FILE.fits --out RESULT.json [--model-prior P1,P2,...]\n"
       "       [--threads N] [--seed N] [--draws N] [--screen-margin NATS | --no-screen] [--quiet]\n"
       "With several --model: each model's log evidence, the posterior model probabilities and the model-averaged posterior;\n"
       "models whose evidence lies more than --screen-margin (default 30) nats below the best are screened (not refined).",
@@ -78,7 +97,13 @@ int main(int argc, char** argv) try {
   for (std::size_t k = 1; k < bundles.size(); ++k)
     if (bundles[k].catalog_columns != bundles[0].catalog_columns)
       throw std::runtime_error("model " + models[k] + " has other observables than " + models[0]);
-  const auto cat = chempp::io::read_abundance_catalog(catalog, bundles[0].catalog_columns);
+  const auto cat = read_catalog(catalog, bundles[0].catalog_columns);
+  if (!quiet) {
+    for (const auto& name : cat.missing_observables()) std::cerr << "[chempp-infer] the catalog has no " << name << " for any star\n";
+    for (std::size_t k = 0; k < cat.n_observables(); ++k)
+      if (cat.n_flagged(k) > 0) std::cerr << "[chempp-infer] " << cat.n_flagged(k) << " " << cat.flag_column[k] << " flags removed " << cat.observables[k] << " values\n";
+    if (!cat.dropped.empty()) std::cerr << "[chempp-infer] " << cat.dropped.size() << " stars left out: every abundance they had is flagged\n";
+  }
   if (cat.stars() == 0) throw chempp::file_error(catalog, 0, "", "the catalog has no stars");
   const auto stars = chempp::pipeline::catalog_stars(cat);
   chempp::pipeline::inference_settings set;

@@ -3,7 +3,7 @@
 // emulator, its error model on held-out CHEMPY runs, and the proposal flow q(θ | x, mask, σ)
 // (chempp::pipeline::train_bundle; docs/inference.md).
 //
-// Usage: chempp-train --out DIR [--config small|paper] [--seed N] [--yields tng|alt|sn2=A,agb=B,sn1a=C|FILE]
+// Usage: chempp-train --out DIR [--config small|paper|tiny] [--seed N] [--yields tng|alt|sn2=A,agb=B,sn1a=C|FILE]
 //        [--yields-dir DIR] [--threads N] [--quiet]
 #include <chrono>
 #include <cstdint>
@@ -17,11 +17,11 @@
 int main(int argc, char** argv) try {
   const chempp_examples::cli cli(
       argc, argv,
-      "usage: chempp-train --out DIR [--config small|paper] [--seed N] [--yields tng|alt|sn2=NAME,agb=NAME,sn1a=NAME|FILE.json]\n"
+      "usage: chempp-train --out DIR [--config small|paper|tiny] [--seed N] [--yields tng|alt|sn2=NAME,agb=NAME,sn1a=NAME|FILE.json]\n"
       "                    [--yields-dir CHEMPY_YIELDS_DIR] [--threads N] [--quiet]",
       {"--out", "--config", "--seed", "--yields", "--yields-dir", "--threads"}, {"--quiet"});
   if (cli.help()) return 0;
-  const std::string out = cli.required("--out"), config = cli.choice("--config", "small", {"small", "paper"});
+  const std::string out = cli.required("--out"), config = cli.choice("--config", "small", {"small", "paper", "tiny"});
   const std::string yields = cli.text("--yields", "tng");
   const std::uint64_t seed = cli.count("--seed", 1);
   const unsigned threads = cli.threads();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "chempp/io/catalog.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -384,4 +385,166 @@ TEST_CASE("catalog: the writer refuses catalogues the reader would reject") {
   std::ostringstream ok;
   chempp::io::write_abundance_catalog(ok, bad, galah);
   CHECK(ok.str().find("fe_h,e_fe_h,mg_fe,e_mg_fe\n,,") == 0);
+}
+
+TEST_CASE("catalog: APOGEE quality flags (X_FE_FLAG, FE_H_FLAG) discard flagged values") {
+  const auto c = parse(
+      "APOGEE_ID,FE_H,FE_H_ERR,FE_H_FLAG,MG_FE,MG_FE_ERR,MG_FE_FLAG\n"
+      "2M1,-0.3,0.01,0,0.2,0.03,0\n"
+      "2M2,-0.4,0.02,0,0.25,nan,8\n"   // MG_FE flagged: its missing error is not checked
+      "2M3,-0.5,0.03,0,,,16\n"         // flag on an empty cell: nothing to discard
+      "2M4,0.1,0.01,1,0.3,0.02,256\n"  // both flagged: the star is left out
+      "2M5,0.2,0.01,-1,0.1,0.02,\n");  // negative flag counts; empty flag cell = no flag
+  REQUIRE(c.stars() == 4);
+  CHECK(c.id == std::vector<std::string>{"2M1", "2M2", "2M3", "2M5"});
+  CHECK(c.line == std::vector<std::size_t>{2, 3, 4, 6});
+  CHECK(c.dropped == std::vector<std::size_t>{5});
+  CHECK(c.flag_column == std::vector<std::string>{"FE_H_FLAG", "MG_FE_FLAG"});
+  CHECK(c.flagged == std::vector<std::size_t>{2, 2});
+  CHECK(c.n_flagged(0) == 2);
+  CHECK(c.n_flagged(1) == 2);
+  CHECK_THROWS_AS((void)c.n_flagged(2), chempp::invalid_argument);
+  CHECK(c.measured(0, 0));
+  CHECK(c.measured(0, 1));
+  CHECK(c.measured(1, 0));
+  CHECK_FALSE(c.measured(1, 1));
+  CHECK(std::isnan(c.x(1, 1)));
+  CHECK(std::isnan(c.sigma(1, 1)));
+  CHECK_FALSE(c.measured(2, 1));
+  CHECK_FALSE(c.measured(3, 0));
+  CHECK(std::isnan(c.x(3, 0)));
+  CHECK(c.measured(3, 1));
+  CHECK(c.x(3, 1) == 0.1);
+  CHECK(c.n_measured(0) == 3);
+  CHECK(c.n_measured(1) == 2);
+  CHECK(c.missing_observables().empty());
+}
+
+TEST_CASE("catalog: GALAH quality flags (flag_x_fe, flag_fe_h)") {
+  const auto c = parse(
+      "sobject_id,fe_h,e_fe_h,flag_fe_h,mg_fe,e_mg_fe,flag_mg_fe,flag_si_fe\n"
+      "1,-0.25,0.05,0,0.12,0.07,1,x\n"  // flag_si_fe is not wanted: ignored, even malformed
+      "2,0.1,0.04,0,0.2,0.05,+0,\n"
+      "3,0.0,0.04,32,,,0,\n",  // the only given abundance is flagged: left out
+      {"fe_h", "mg_fe"});
+  REQUIRE(c.stars() == 2);
+  CHECK(c.id == std::vector<std::string>{"1", "2"});
+  CHECK(c.dropped == std::vector<std::size_t>{4});
+  CHECK(c.flag_column == std::vector<std::string>{"flag_fe_h", "flag_mg_fe"});
+  CHECK(c.flagged == std::vector<std::size_t>{1, 1});
+  CHECK_FALSE(c.measured(0, 1));
+  CHECK(c.measured(1, 1));
+  CHECK(c.x(1, 1) == 0.2);
+  // Mixed conventions work like the uncertainty columns: GALAH values with an APOGEE flag.
+  const auto mixed = parse("fe_h,e_fe_h,FE_H_FLAG\n0.1,0.1,0\n0.2,0.1,4\n0.3,0.1,0\n", {"fe_h"});
+  CHECK(mixed.stars() == 2);
+  CHECK(mixed.dropped == std::vector<std::size_t>{3});
+  CHECK(mixed.flag_column == std::vector<std::string>{"FE_H_FLAG"});
+}
+
+TEST_CASE("catalog: without flag columns nothing is flagged") {
+  const auto c = parse("fe_h,e_fe_h,mg_fe,e_mg_fe\n0,1,0,1\n1,1,,\n");
+  CHECK(c.stars() == 2);
+  CHECK(c.flag_column == std::vector<std::string>{"", ""});
+  CHECK(c.flagged == std::vector<std::size_t>{0, 0});
+  CHECK(c.dropped.empty());
+  // A hand-made catalogue without `flagged`.
+  abundance_catalog d;
+  d.observables = {"fe_h"};
+  CHECK(d.n_flagged(0) == 0);
+  CHECK(d.missing_observables() == std::vector<std::string>{"fe_h"});
+}
+
+TEST_CASE("catalog: missing_observables lists what no star has") {
+  // si_fe absent from the header, mg_fe present but empty, o_fe present but always flagged.
+  const auto c = parse(
+      "FE_H,FE_H_ERR,MG_FE,MG_FE_ERR,O_FE,O_FE_ERR,O_FE_FLAG\n"
+      "0.1,0.1,,,0.3,0.1,2\n"
+      "0.2,0.1,nan,nan,0.4,0.1,1\n",
+      {"si_fe", "fe_h", "mg_fe", "o_fe"});
+  CHECK(c.stars() == 2);
+  CHECK(c.missing_observables() == std::vector<std::string>{"si_fe", "mg_fe", "o_fe"});
+  CHECK(c.flagged == std::vector<std::size_t>{0, 0, 0, 2});
+  const auto all = parse("fe_h,e_fe_h,mg_fe,e_mg_fe\n0,1,0,1\n");
+  CHECK(all.missing_observables().empty());
+  const auto none = parse("fe_h,e_fe_h,mg_fe,e_mg_fe\n");
+  CHECK(none.missing_observables() == std::vector<std::string>{"fe_h", "mg_fe"});
+}
+
+TEST_CASE("catalog: malformed and ambiguous flag columns") {
+  const std::string head = "id,FE_H,FE_H_ERR,FE_H_FLAG,MG_FE,MG_FE_ERR\n";
+  check_error(head + "a,0,1,x,0,1\n", 2, "FE_H_FLAG", "malformed quality flag 'x'");
+  check_error(head + "a,0,1,1.5,0,1\n", 2, "FE_H_FLAG", "malformed quality flag '1.5'");
+  check_error(head + "a,0,1,0,0,1\n\nb,0,1,nan,0,1\n", 4, "FE_H_FLAG", "expected an integer");
+  check_error(head + "a,0,1,+-1,0,1\n", 2, "FE_H_FLAG", "malformed quality flag");
+  check_error(head + "a,0,1,0x1,0,1\n", 2, "FE_H_FLAG", "malformed quality flag");
+  check_error(head + "a,0,1,99999999999999999999,0,1\n", 2, "FE_H_FLAG", "malformed");
+  // A flag on a star whose value is absent must still be readable.
+  check_error(head + "a,,,bad,0,1\n", 2, "FE_H_FLAG", "malformed quality flag 'bad'");
+  check_error("fe_h,e_fe_h,flag_fe_h,FE_H_FLAG\n0,1,0,0\n", 1, "fe_h",
+              "ambiguous quality-flag columns", {"fe_h"});
+  check_error("mg_fe,e_mg_fe,flag_fe_h,fe_h_flag\n0,1,0,0\n", 1, "fe_h", "ambiguous quality-flag");
+  // An unflagged measured value still needs its uncertainty.
+  check_error(head + "a,0,,0,0,1\n", 2, "FE_H_ERR", "uncertainty is missing");
+  // A star with nothing given at all is still an error, flags or not.
+  check_error(head + "a,,,0,,\n", 2, "FE_H, MG_FE", "no measured abundance");
+}
+
+TEST_CASE("catalog: random flags remove exactly the flagged cells") {
+  auto rng = chempp::test::seeded_rng(20250301);
+  std::normal_distribution<double> value(0.0, 0.3);
+  std::uniform_real_distribution<double> error(0.01, 0.2);
+  std::bernoulli_distribution missing(0.2), flagged(0.25);
+  std::uniform_int_distribution<int> bits(1, 1 << 20);
+  const std::vector<std::string> obs = {"fe_h", "mg_fe", "o_fe"};
+  for (const bool galah : {true, false}) {
+    CAPTURE(galah);
+    std::ostringstream text;
+    for (const auto& o : obs) {
+      const std::string n = galah ? o : chempp::io::detail::csv::upper(o);
+      text << (galah ? n + ",e_" + n + ",flag_" + n + "," : n + "," + n + "_ERR," + n + "_FLAG,");
+    }
+    text << "star_id\n";
+    std::vector<std::vector<double>> want_x;
+    std::vector<std::vector<bool>> want_m;
+    std::vector<std::size_t> want_flagged(obs.size(), 0), want_dropped;
+    const int n = 300;
+    for (int i = 0; i < n; ++i) {
+      std::vector<double> xs;
+      std::vector<bool> ms;
+      bool given = false;
+      for (std::size_t k = 0; k < obs.size(); ++k) {
+        const bool have = !missing(rng) || (k + 1 == obs.size() && !given);
+        const bool flag = flagged(rng);
+        const double x = value(rng);
+        given = given || have;
+        text << (have ? chempp::io::detail::csv::format(x) : "") << ","
+             << chempp::io::detail::csv::format(error(rng)) << "," << (flag ? bits(rng) : 0) << ",";
+        if (have && flag) ++want_flagged[k];
+        xs.push_back(x);
+        ms.push_back(have && !flag);
+      }
+      text << "s" << i << "\n";
+      if (std::none_of(ms.begin(), ms.end(), [](bool b) { return b; })) {
+        want_dropped.push_back(static_cast<std::size_t>(i) + 2);
+        continue;
+      }
+      want_x.push_back(xs);
+      want_m.push_back(ms);
+    }
+    const auto c = parse(text.str(), obs);
+    REQUIRE(c.stars() == want_x.size());
+    CHECK(c.flagged == want_flagged);
+    CHECK(c.dropped == want_dropped);
+    CHECK(c.stars() + c.dropped.size() == static_cast<std::size_t>(n));
+    bool exact = true;
+    for (std::size_t i = 0; i < c.stars(); ++i) {
+      for (std::size_t k = 0; k < obs.size(); ++k) {
+        const auto ii = static_cast<Eigen::Index>(i), kk = static_cast<Eigen::Index>(k);
+        exact = exact && c.measured(ii, kk) == want_m[i][k] &&
+                (!want_m[i][k] || c.x(ii, kk) == want_x[i][k]);
+      }
+    }
+    CHECK(exact);
+  }
 }

@@ -12,11 +12,21 @@
 ///
 /// Column names are compared case-insensitively (ASCII). An empty cell or `nan` (any case) in an
 /// abundance column means "not measured" for that star; an abundance column absent from the
-/// header means "measured for no star". Other columns are ignored, except an optional star
+/// header means "measured for no star" (`abundance_catalog::missing_observables` lists the
+/// wanted observables no star has). Other columns are ignored, except an optional star
 /// identifier column `id`, `star_id`, `sobject_id` or `apogee_id` (the first of these names, in
-/// that order, that the header has), kept as text. Survey quality flags (`flag_X_fe`,
-/// `X_FE_FLAG`) are not interpreted: apply the survey's recommended cuts beforehand, for
-/// example by blanking the cells of flagged measurements.
+/// that order, that the header has), kept as text, and the optional quality-flag columns.
+///
+/// Quality flags. An observable may have a flag column in either convention: GALAH DR3
+/// `flag_<name>` (`flag_fe_h`, `flag_mg_fe`; Buder et al. 2021) or APOGEE DR17
+/// `<NAME>_FLAG` (`FE_H_FLAG`, `MG_FE_FLAG`; Abdurro'uf et al. 2022). Both surveys
+/// recommend using a measurement only when its flag is 0, so a nonzero flag makes that cell "not
+/// measured" (its uncertainty is then not checked); the number of such cells per observable is
+/// kept in `abundance_catalog::flagged`. A star all of whose given abundances are flagged is
+/// left out and its line recorded in `abundance_catalog::dropped`; a star with no abundance given
+/// at all is still an error. A flag cell must be an integer (optionally signed) or empty (no flag).
+/// Without flag columns nothing changes. The logic is shared with the FITS reader
+/// (`chempp/io/fits_catalog.hpp`), which reads the same columns from a FITS binary table.
 ///
 /// Accepted CSV (a subset of RFC 4180): `,` separators, LF or CRLF line endings, an optional
 /// UTF-8 byte-order mark, blanks and tabs around cells (ignored), blank lines (skipped, but
@@ -24,7 +34,8 @@
 /// Quoted line breaks are not supported.
 ///
 /// Nothing is dropped silently: every malformed input throws `chempp::file_error` naming the
-/// source, the 1-based line and the column (see `parse_abundance_catalog`).
+/// source, the 1-based line and the column (see `parse_abundance_catalog`), and what the flags
+/// remove is counted in the catalogue.
 
 #include <algorithm>
 #include <array>
@@ -68,6 +79,16 @@ struct abundance_catalog {
   /// Header names (as spelled in the file) of each observable's abundance and uncertainty
   /// columns; empty where absent. Filled by the parser, ignored by the writer.
   std::vector<std::string> value_column, sigma_column;
+  /// Header names of each observable's quality-flag column (`flag_<name>` / `<NAME>_FLAG`);
+  /// empty where absent. Filled by the readers, ignored by the writer.
+  std::vector<std::string> flag_column;
+  /// Per observable: how many stars had the abundance given but discarded because its quality
+  /// flag is nonzero (the stars in `dropped` included). Filled by the readers (zeros without
+  /// flag columns), ignored by the writer.
+  std::vector<std::size_t> flagged;
+  /// Lines (CSV) or 1-based table rows (FITS) of the stars left out because every abundance
+  /// they had was flagged. Filled by the readers, ignored by the writer.
+  std::vector<std::size_t> dropped;
 
   /// Number of stars (rows).
   [[nodiscard]] std::size_t stars() const noexcept { return static_cast<std::size_t>(x.rows()); }
@@ -83,6 +104,29 @@ struct abundance_catalog {
                              std::to_string(observables.size()) + " observables)");
     }
     return static_cast<std::size_t>(measured.col(static_cast<Eigen::Index>(obs)).count());
+  }
+
+  /// Number of stars whose abundance `obs` was discarded by a nonzero quality flag (0 when
+  /// `flagged` is not filled). \throws invalid_argument if out of range.
+  [[nodiscard]] std::size_t n_flagged(std::size_t obs) const {
+    if (obs >= observables.size()) {
+      throw invalid_argument("abundance_catalog::n_flagged: observable index " +
+                             std::to_string(obs) + " is out of range (" +
+                             std::to_string(observables.size()) + " observables)");
+    }
+    return obs < flagged.size() ? flagged[obs] : 0;
+  }
+
+  /// The wanted observables the catalogue cannot provide at all: those measured for no star
+  /// (the column is absent, every cell is empty or `nan`, or every value was flagged), in the
+  /// order of `observables`.
+  [[nodiscard]] std::vector<std::string> missing_observables() const {
+    std::vector<std::string> out;
+    for (std::size_t k = 0; k < observables.size(); ++k) {
+      const auto c = static_cast<Eigen::Index>(k);
+      if (c >= measured.cols() || !measured.col(c).any()) out.push_back(observables[k]);
+    }
+    return out;
   }
 
   /// Position of observable `name` (compared case-insensitively).
@@ -267,20 +311,278 @@ inline std::size_t abundance_catalog::index(std::string_view name) const {
                          "' (observables: " + detail::csv::join(observables) + ")");
 }
 
+/// What the CSV and FITS readers share: matching the header's column names to the wanted
+/// observables, the quality flags, and turning each star's cells into the catalogue (one
+/// computation in one place, so both formats mean the same).
+namespace detail::catalog {
+
+inline constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+/// Where a reader is: the source name, the 1-based line (CSV) or table row (FITS) or 0, and a
+/// prefix for messages (e.g. "HDU 1: ").
+struct place {
+  std::string source;
+  std::size_t line = 0;
+  std::string prefix;
+};
+
+/// \throws file_error at `at`, naming `field`.
+[[noreturn]] inline void fail(const place& at, const std::string& field, const std::string& what) {
+  throw file_error(at.source, at.line, field, at.prefix + what);
+}
+
+/// The columns (indices into the header; `none` where absent) of the wanted observables.
+struct columns {
+  std::vector<std::size_t> value, sigma, flag;
+  std::size_t id = none;
+  std::string present;  ///< the abundance columns found, for messages
+};
+
+/// Matches `header` (column names in file order) to `observables` (already checked with
+/// `csv::check_observables`): each observable's abundance column `<name>`, its uncertainty
+/// column `e_<name>` / `<NAME>_ERR`, its flag column `flag_<name>` / `<NAME>_FLAG`, and the
+/// identifier column, all case-insensitively. Fills `cat`'s observables, source, column names
+/// and a zero `flagged`.
+/// \throws file_error at `at` for duplicate names, ambiguous or missing uncertainty columns,
+///   ambiguous flag columns, or none of the abundance columns.
+inline columns resolve(std::span<const std::string> header,
+                       std::span<const std::string> observables, abundance_catalog& cat,
+                       const place& at) {
+  using csv::lower;
+  std::map<std::string, std::size_t> column_of;
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    const auto [it, inserted] = column_of.emplace(lower(header[c]), c);
+    if (!inserted) {
+      fail(at, header[c],
+           "duplicate column name (same as column " + std::to_string(it->second + 1) + " '" +
+               header[it->second] + "'; names are compared case-insensitively)");
+    }
+  }
+  auto find = [&](const std::string& lower_name) {
+    const auto it = column_of.find(lower_name);
+    return it == column_of.end() ? none : it->second;
+  };
+
+  const std::size_t m = observables.size();
+  columns cols;
+  cols.value.assign(m, none);
+  cols.sigma.assign(m, none);
+  cols.flag.assign(m, none);
+  cat.observables.assign(observables.begin(), observables.end());
+  cat.source = at.source;
+  cat.value_column.assign(m, std::string());
+  cat.sigma_column.assign(m, std::string());
+  cat.flag_column.assign(m, std::string());
+  cat.flagged.assign(m, 0);
+  cat.dropped.clear();
+  std::vector<std::string> present;
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::string name = lower(observables[k]);
+    const std::size_t v = find(name), eg = find("e_" + name), ea = find(name + "_err");
+    const std::size_t fg = find("flag_" + name), fa = find(name + "_flag");
+    const std::string& field = v != none ? header[v] : observables[k];
+    if (eg != none && ea != none) {
+      fail(at, field,
+           "ambiguous uncertainty columns: both '" + header[eg] + "' (GALAH convention) and '" +
+               header[ea] + "' (APOGEE convention) are present");
+    }
+    if (fg != none && fa != none) {
+      fail(at, field,
+           "ambiguous quality-flag columns: both '" + header[fg] + "' (GALAH convention) and '" +
+               header[fa] + "' (APOGEE convention) are present");
+    }
+    if (v == none) continue;
+    const std::size_t e = eg != none ? eg : ea;
+    if (e == none) {
+      fail(at, header[v],
+           "abundance column without uncertainty column (expected 'e_" + name + "' or '" +
+               csv::upper(name) + "_ERR')");
+    }
+    const std::size_t f = fg != none ? fg : fa;
+    cols.value[k] = v;
+    cols.sigma[k] = e;
+    cols.flag[k] = f;
+    cat.value_column[k] = header[v];
+    cat.sigma_column[k] = header[e];
+    if (f != none) cat.flag_column[k] = header[f];
+    present.push_back(header[v]);
+  }
+  if (present.empty()) {
+    fail(at, csv::join(cat.observables), "none of the wanted abundance columns is in the header");
+  }
+  cols.present = csv::join(present);
+  cat.id_column.clear();
+  for (const auto name : csv::id_column_names) {
+    cols.id = find(std::string(name));
+    if (cols.id != none) {
+      cat.id_column = header[cols.id];
+      break;
+    }
+  }
+  return cols;
+}
+
+/// The quality flag in a text cell: 0 (not flagged) for an empty cell.
+/// \throws file_error at `at` naming `column` unless the cell is an integer.
+inline long long flag_cell(std::string_view cell, const place& at, const std::string& column) {
+  const std::string_view t = csv::trim(cell);
+  if (t.empty()) return 0;
+  std::string_view d = t;
+  if (d.front() == '+') {
+    d.remove_prefix(1);
+    if (!d.empty() && (d.front() == '-' || d.front() == '+')) d = std::string_view();
+  }
+  long long value = 0;
+  const char* last = d.data() + d.size();
+  const auto [ptr, ec] = std::from_chars(d.data(), last, value);
+  if (d.empty() || ec != std::errc() || ptr != last) {
+    fail(at, column,
+         "malformed quality flag '" + std::string(t) +
+             "' (expected an integer: 0 to use the measurement, nonzero to discard it; or an "
+             "empty cell for no flag)");
+  }
+  return value;
+}
+
+/// A quality flag held as a floating-point number (a FITS float column): 0 for NaN (null).
+/// \throws file_error at `at` naming `column` unless finite and integral.
+inline long long flag_number(double v, const place& at, const std::string& column) {
+  if (std::isnan(v)) return 0;
+  if (!std::isfinite(v) || std::trunc(v) != v || std::fabs(v) > 9.0e15) {
+    fail(at, column,
+         "malformed quality flag " + chempp::detail::format_value(v) +
+             " (expected an integer: 0 to use the measurement, nonzero to discard it)");
+  }
+  return static_cast<long long>(v);
+}
+
+/// One star's cells as read, one entry per wanted observable: the abundance and uncertainty
+/// (nullopt for empty, `nan` or null) and the flag (0 when clear or without flag column).
+struct star_cells {
+  std::vector<std::optional<double>> value, sigma;
+  std::vector<long long> flag;
+  void reset(std::size_t m) {
+    value.assign(m, std::nullopt);
+    sigma.assign(m, std::nullopt);
+    flag.assign(m, 0);
+  }
+};
+
+/// Turns stars' cells into the catalogue's rows (row-major until `finish`).
+class builder {
+ public:
+  builder(abundance_catalog& cat, const columns& cols) : cat_(cat), cols_(cols) {}
+
+  /// Adds one star read at `at` (its line or row): a nonzero flag discards the abundance (counted
+  /// in `flagged`); a star all of whose given abundances are flagged goes to `dropped`.
+  /// \throws file_error at `at` for a non-finite number, a measured abundance without a positive
+  ///   uncertainty, or a star with no abundance given.
+  void add(const star_cells& s, std::string id, const place& at) {
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::size_t m = cat_.observables.size();
+    const std::size_t start = ms_.size();
+    bool any = false, any_flagged = false;
+    for (std::size_t k = 0; k < m; ++k) {
+      const auto& value = s.value[k];
+      const auto& error = s.sigma[k];
+      if (cols_.value[k] != none) {
+        finite(value, cat_.value_column[k], at);
+        finite(error, cat_.sigma_column[k], at);
+      }
+      if (cols_.value[k] == none || !value) {
+        push(nan, nan, false);
+        continue;
+      }
+      if (s.flag[k] != 0) {
+        ++cat_.flagged[k];
+        any_flagged = true;
+        push(nan, nan, false);
+        continue;
+      }
+      if (!error) {
+        fail(
+            at, cat_.sigma_column[k],
+            "uncertainty is missing (empty or nan) but '" + cat_.value_column[k] + "' is measured");
+      }
+      if (!(*error > 0.0)) {
+        fail(at, cat_.sigma_column[k],
+             "uncertainty must be positive (got " + chempp::detail::format_value(*error) + ")");
+      }
+      push(*value, *error, true);
+      any = true;
+    }
+    if (!any) {
+      xs_.resize(start);
+      ss_.resize(start);
+      ms_.resize(start);
+      if (any_flagged) {
+        cat_.dropped.push_back(at.line);
+        return;
+      }
+      fail(at, cols_.present,
+           "star has no measured abundance (every abundance cell is empty or nan)");
+    }
+    cat_.line.push_back(at.line);
+    cat_.id.push_back(std::move(id));
+  }
+
+  /// Moves the rows into `x`, `sigma` and `measured`.
+  void finish() {
+    const auto n = static_cast<Eigen::Index>(cat_.line.size());
+    const auto cols = static_cast<Eigen::Index>(cat_.observables.size());
+    cat_.x.resize(n, cols);
+    cat_.sigma.resize(n, cols);
+    cat_.measured.resize(n, cols);
+    std::size_t p = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      for (Eigen::Index k = 0; k < cols; ++k, ++p) {
+        cat_.x(i, k) = xs_[p];
+        cat_.sigma(i, k) = ss_[p];
+        cat_.measured(i, k) = ms_[p] != 0;
+      }
+    }
+  }
+
+ private:
+  static void finite(const std::optional<double>& cell, const std::string& column,
+                     const place& at) {
+    if (cell && !std::isfinite(*cell)) {
+      fail(at, column,
+           "value " + chempp::detail::format_value(*cell) +
+               " is not finite (expected a finite number, or empty, nan or null for not "
+               "measured)");
+    }
+  }
+  void push(double x, double s, bool measured) {
+    xs_.push_back(x);
+    ss_.push_back(s);
+    ms_.push_back(measured ? 1 : 0);
+  }
+  abundance_catalog& cat_;
+  const columns& cols_;
+  std::vector<double> xs_, ss_;
+  std::vector<char> ms_;
+};
+
+}  // namespace detail::catalog
+
 /// Parses a CSV abundance catalogue (see the file comment for the format).
 ///
 /// `observables` are the wanted abundance column names in the model's order, e.g.
 /// {"c_fe", "fe_h", "he_fe", "mg_fe", "n_fe", "ne_fe", "o_fe", "si_fe"}; matched
 /// case-insensitively, each with its uncertainty column `e_<name>` or `<NAME>_ERR`. The
 /// uncertainty of an unmeasured abundance is ignored (it must still be empty, `nan` or a
-/// number). A header without data rows gives a catalogue of zero stars.
+/// number). An optional flag column `flag_<name>` or `<NAME>_FLAG` discards the abundance where
+/// it is nonzero (counted in `flagged`; a star left with nothing goes to `dropped`). A header
+/// without data rows gives a catalogue of zero stars.
 ///
 /// \throws invalid_argument if `observables` is empty, lists a name twice (case-insensitively)
 ///   or holds an empty name.
 /// \throws file_error naming `source_name`, the 1-based line and the column for: no header
 ///   (empty input); duplicate header columns; an abundance column without uncertainty column;
-///   both `e_<name>` and `<NAME>_ERR` for a wanted observable (even one whose abundance column
-///   is absent); none of the wanted abundance columns present;
+///   both `e_<name>` and `<NAME>_ERR` (or both `flag_<name>` and `<NAME>_FLAG`) for a wanted
+///   observable (even one whose abundance column is absent); none of the wanted abundance
+///   columns present; a flag cell that is neither empty nor an integer;
 ///   a line with the wrong number of cells; a malformed quoted cell; a cell of an abundance or
 ///   uncertainty column that is not empty, `nan` or a finite number; a measured abundance
 ///   whose uncertainty is empty, `nan`, zero or negative; a star with nothing measured (the
@@ -290,7 +592,6 @@ inline abundance_catalog parse_abundance_catalog(std::istream& in, const std::st
   namespace csv = detail::csv;
   csv::check_observables("parse_abundance_catalog", observables);
   const std::string& src = source_name;
-  constexpr std::size_t none = static_cast<std::size_t>(-1);
 
   // Header: the first non-blank line.
   std::string text;
@@ -314,68 +615,15 @@ inline abundance_catalog parse_abundance_catalog(std::istream& in, const std::st
     throw file_error(src, 1, "header", "no header row (the input is empty or blank)");
   }
 
-  std::map<std::string, std::size_t> column_of;
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    const auto [it, inserted] = column_of.emplace(csv::lower(header[c]), c);
-    if (!inserted) {
-      throw file_error(src, header_line, header[c],
-                       "duplicate column name (same as column " + std::to_string(it->second + 1) +
-                           " '" + header[it->second] + "'; names are compared case-insensitively)");
-    }
-  }
-  auto find = [&](const std::string& lower_name) {
-    const auto it = column_of.find(lower_name);
-    return it == column_of.end() ? none : it->second;
-  };
-
-  const std::size_t m = observables.size();
-  std::vector<std::size_t> vcol(m, none), ecol(m, none);
-  std::vector<std::string> present;  // header names of the abundance columns found
+  namespace cg = detail::catalog;
   abundance_catalog cat;
-  cat.observables.assign(observables.begin(), observables.end());
-  cat.source = src;
-  cat.value_column.assign(m, std::string());
-  cat.sigma_column.assign(m, std::string());
-  for (std::size_t k = 0; k < m; ++k) {
-    const std::string name = csv::lower(observables[k]);
-    const std::size_t v = find(name), eg = find("e_" + name), ea = find(name + "_err");
-    if (eg != none && ea != none) {
-      throw file_error(src, header_line, v != none ? header[v] : observables[k],
-                       "ambiguous uncertainty columns: both '" + header[eg] +
-                           "' (GALAH convention) and '" + header[ea] +
-                           "' (APOGEE convention) are present");
-    }
-    if (v == none) continue;
-    const std::size_t e = eg != none ? eg : ea;
-    if (e == none) {
-      throw file_error(src, header_line, header[v],
-                       "abundance column without uncertainty column (expected 'e_" + name +
-                           "' or '" + csv::upper(name) + "_ERR')");
-    }
-    vcol[k] = v;
-    ecol[k] = e;
-    cat.value_column[k] = header[v];
-    cat.sigma_column[k] = header[e];
-    present.push_back(header[v]);
-  }
-  if (present.empty()) {
-    throw file_error(src, header_line, csv::join(cat.observables),
-                     "none of the wanted abundance columns is in the header");
-  }
-  std::size_t id_col = none;
-  for (const auto name : csv::id_column_names) {
-    id_col = find(std::string(name));
-    if (id_col != none) {
-      cat.id_column = header[id_col];
-      break;
-    }
-  }
+  const cg::columns cols = cg::resolve(header, observables, cat, cg::place{src, header_line, ""});
+  const std::size_t m = observables.size();
 
-  // Data rows, accumulated row-major.
-  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-  const std::string present_list = csv::join(present);
-  std::vector<double> xs, ss;
-  std::vector<char> ms;
+  // Data rows.
+  cg::builder rows(cat, cols);
+  cg::star_cells star;
+  cg::place at{src, 0, ""};
   while (std::getline(in, text)) {
     ++line_no;
     if (!text.empty() && text.back() == '\r') text.pop_back();
@@ -392,59 +640,20 @@ inline abundance_catalog parse_abundance_catalog(std::istream& in, const std::st
                        "line has " + std::to_string(r.cells.size()) + " cells, the header has " +
                            std::to_string(header.size()) + " columns");
     }
-    bool any = false;
+    at.line = line_no;
+    star.reset(m);
     for (std::size_t k = 0; k < m; ++k) {
-      if (vcol[k] == none) {
-        xs.push_back(nan);
-        ss.push_back(nan);
-        ms.push_back(0);
-        continue;
+      if (cols.value[k] == cg::none) continue;
+      star.value[k] = csv::number(r.cells[cols.value[k]], src, line_no, header[cols.value[k]]);
+      star.sigma[k] = csv::number(r.cells[cols.sigma[k]], src, line_no, header[cols.sigma[k]]);
+      if (cols.flag[k] != cg::none) {
+        star.flag[k] = cg::flag_cell(r.cells[cols.flag[k]], at, header[cols.flag[k]]);
       }
-      const auto value = csv::number(r.cells[vcol[k]], src, line_no, header[vcol[k]]);
-      const auto error = csv::number(r.cells[ecol[k]], src, line_no, header[ecol[k]]);
-      if (!value) {
-        xs.push_back(nan);
-        ss.push_back(nan);
-        ms.push_back(0);
-        continue;
-      }
-      if (!error) {
-        throw file_error(
-            src, line_no, header[ecol[k]],
-            "uncertainty is missing (empty or nan) but '" + header[vcol[k]] + "' is measured");
-      }
-      if (!(*error > 0.0)) {
-        throw file_error(
-            src, line_no, header[ecol[k]],
-            "uncertainty must be positive (got " + chempp::detail::format_value(*error) + ")");
-      }
-      xs.push_back(*value);
-      ss.push_back(*error);
-      ms.push_back(1);
-      any = true;
     }
-    if (!any) {
-      throw file_error(src, line_no, present_list,
-                       "star has no measured abundance (every abundance cell is empty or nan)");
-    }
-    cat.line.push_back(line_no);
-    cat.id.push_back(id_col != none ? r.cells[id_col] : std::string());
+    rows.add(star, cols.id != cg::none ? r.cells[cols.id] : std::string(), at);
   }
   if (in.bad()) throw file_error(src, line_no + 1, "", "read error");
-
-  const auto n = static_cast<Eigen::Index>(cat.line.size());
-  const auto cols = static_cast<Eigen::Index>(m);
-  cat.x.resize(n, cols);
-  cat.sigma.resize(n, cols);
-  cat.measured.resize(n, cols);
-  std::size_t p = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index k = 0; k < cols; ++k, ++p) {
-      cat.x(i, k) = xs[p];
-      cat.sigma(i, k) = ss[p];
-      cat.measured(i, k) = ms[p] != 0;
-    }
-  }
+  rows.finish();
   return cat;
 }
 

@@ -76,7 +76,7 @@ struct bundle_config {
   noise_settings noise;
 };
 
-/// The configurations behind `chempp-train --config small|paper`.
+/// The configurations behind `chempp-train --config small|paper|tiny` (tiny: seconds, for tests).
 /// \throws invalid_argument for another name.
 [[nodiscard]] inline bundle_config make_bundle_config(const std::string& name) {
   bundle_config c;
@@ -96,13 +96,21 @@ struct bundle_config {
     c.emulator.training.max_seconds = 90.0;
     c.n_flow_pairs = 100000;
     c.flow_training.max_epochs = 30;
+  } else if (name == "tiny") {  // seconds: for tests of the plumbing (bindings, file formats), not for science
+    c.emulator.n_simulations = 4000;
+    c.emulator.training.epochs = 5;
+    c.emulator.training.max_seconds = 10.0;
+    c.n_error_runs = 1000;
+    c.n_flow_pairs = 4000;
+    c.flow_training.max_epochs = 3;
+    c.maf.hidden = 16;
   } else if (name == "paper") {
     c.emulator.n_simulations = 300000;
     c.emulator.training.max_seconds = 150.0;
     c.n_flow_pairs = 200000;
     c.flow_training.max_epochs = 40;
   } else {
-    chempp::detail::throw_argument("make_bundle_config", "name (" + name + ")", "must be small or paper", 0.0);
+    chempp::detail::throw_argument("make_bundle_config", "name (" + name + ")", "must be small, paper or tiny", 0.0);
   }
   return c;
 }

@@ -404,7 +404,8 @@ class population_engine {
     [[nodiscard]] bool located() const noexcept { return posterior.converged; }
     /// True when `locate` stopped early because the model was far worse than `screen_below`.
     [[nodiscard]] bool screened() const noexcept { return screened_; }
-    /// An upper estimate of the log evidence from the last grid: its log evidence plus three
+    /// An upper estimate of the log evidence from the last grid (+∞ unless that grid was
+    /// evaluated with proposals adapted within 1σ of its mean): its log evidence plus three
     /// Monte Carlo standard errors plus, where the grid does not resolve the posterior, the
     /// largest log density its peak can hide between nodes (for a Gaussian-like peak at most the
     /// drop from the highest node to its higher neighbour, per axis); +∞ when the grid does not
@@ -428,7 +429,7 @@ class population_engine {
     out.state_ = std::make_shared<run_state>(start_run(stars, proposals, opt));
     out.owner_ = this;
     out.posterior = located_posterior(*out.state_);
-    out.optimistic_ = optimistic_log_evidence(out.state_->ev, opt);
+    out.optimistic_ = run_optimistic(*out.state_);
     return out;
   }
 
@@ -443,7 +444,7 @@ class population_engine {
     walk(*run.state_, true, screen_below);
     run.posterior = located_posterior(*run.state_);
     run.screened_ = run.state_->screened;
-    run.optimistic_ = optimistic_log_evidence(run.state_->ev, run.state_->opt);
+    run.optimistic_ = run_optimistic(*run.state_);
   }
 
   /// `begin` and `locate` in one call.
@@ -540,7 +541,7 @@ class population_engine {
     const auto& opt = r.opt;
     r.screened = false;
     while (r.pass < opt.max_refinements && !r.converged) {
-      if (stop_when_located && r.coarse && optimistic_log_evidence(r.ev, opt) < screen_below) {
+      if (stop_when_located && r.coarse && run_optimistic(r) < screen_below) {
         r.screened = true;
         return;
       }
@@ -1100,6 +1101,19 @@ class population_engine {
         lp(aa + n * bb) = ev.log_density(aa, bb) + ev.log_evidence + q(grid_node(ev, aa, bb, step));
     summarise(ev, lp);
     ev.min_sd_in_steps = resolution(ev);
+  }
+
+  // The run's optimistic evidence: +∞ unless its last grid was evaluated with proposals adapted
+  // within 1σ of that grid's posterior mean. With the flow's proposals as they come, or adapted
+  // far from where the posterior turned out to be, importance sampling underestimates log Z by
+  // far more than its own standard-error estimate says (a model compared with itself lost 535
+  // nats on its first grid, "± 9"), so such a grid cannot screen.
+  [[nodiscard]] static double run_optimistic(const run_state& r) {
+    if (!r.adapted) return INFINITY;
+    Eigen::Matrix2d c = r.ev.cov;
+    if (!(r.ev.min_sd_in_steps >= r.ev.needed_resolution)) c += unresolved_cell_cov(r.ev);
+    if (!positive_definite(c) || gaussian{r.adapted_at, c}.mahalanobis2(r.ev.mean) > 1.0) return INFINITY;
+    return optimistic_log_evidence(r.ev, r.opt);
   }
 
   // An upper estimate of a grid's log evidence (see located_run::optimistic_log_evidence): +∞

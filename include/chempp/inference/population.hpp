@@ -563,7 +563,7 @@ class population_engine {
       const Eigen::Matrix2d c_next = contained ? prev_cov : Eigen::Matrix2d(2.25 * extent);
       // adapt where the proposals were not adapted yet or the centre moved by more than 1σ;
       // otherwise keep them, so successive grids share their random numbers and converge
-      if (!r.adapted || gaussian{r.adapted_at, prev_cov}.mahalanobis2(prev.mean) > 1.0) {
+      if (!r.adapted || maha2(r.adapted_at, prev_cov, prev.mean) > 1.0) {
         adapt_all(r.st, prev.mean, opt, pass);
         r.adapted = true;
         r.adapted_at = prev.mean;
@@ -573,7 +573,7 @@ class population_engine {
       const bool both_good = good && r.prev_good;
       r.prev_good = good;
       if (!both_good) continue;
-      const double shift = std::sqrt(gaussian{prev.mean, prev_cov}.mahalanobis2(r.ev.mean));
+      const double shift = std::sqrt(maha2(prev.mean, prev_cov, r.ev.mean));
       const double scale = std::max(std::abs(std::sqrt(r.ev.cov(0, 0) / prev.cov(0, 0)) - 1.0),
                                     std::abs(std::sqrt(r.ev.cov(1, 1) / prev.cov(1, 1)) - 1.0));
       if (r.coarse) {
@@ -783,6 +783,17 @@ class population_engine {
       mx = std::max(mx, lw[r]);
     }
     return mx;
+  }
+
+  // Squared Mahalanobis distance of x from N(m, c); +∞ where c is not numerically positive
+  // definite (its Cholesky factor fails) or anything is not finite, so every caller's test
+  // ("within so many σ") fails safe instead of throwing mid-run.
+  static double maha2(const Eigen::Vector2d& m, const Eigen::Matrix2d& c, const Eigen::Vector2d& x) noexcept {
+    if (!m.allFinite() || !x.allFinite() || !c.allFinite()) return INFINITY;
+    Eigen::LLT<Eigen::Matrix2d> llt(c);
+    if (llt.info() != Eigen::Success) return INFINITY;
+    const double d = llt.matrixL().solve(x - m).squaredNorm();
+    return std::isfinite(d) ? d : INFINITY;
   }
 
   static bool positive_definite(const Eigen::Matrix2d& c) noexcept {
@@ -1112,7 +1123,7 @@ class population_engine {
     if (!r.adapted) return INFINITY;
     Eigen::Matrix2d c = r.ev.cov;
     if (!(r.ev.min_sd_in_steps >= r.ev.needed_resolution)) c += unresolved_cell_cov(r.ev);
-    if (!positive_definite(c) || gaussian{r.adapted_at, c}.mahalanobis2(r.ev.mean) > 1.0) return INFINITY;
+    if (!(maha2(r.adapted_at, c, r.ev.mean) <= 1.0)) return INFINITY;
     return optimistic_log_evidence(r.ev, r.opt);
   }
 
@@ -1264,10 +1275,9 @@ class population_engine {
     summarise(ev, lp);
     // spread of the summed bias corrections over the nodes within 2σ of the mean
     double cmin = INFINITY, cmax = -INFINITY;
-    const gaussian gm{ev.mean, ev.cov};
     if (positive_definite(ev.cov)) {
       for (std::size_t k = 0; k < g; ++k) {
-        if (gm.mahalanobis2(nodes[k]) > 4.0) continue;
+        if (!(maha2(ev.mean, ev.cov, nodes[k]) <= 4.0)) continue;
         cmin = std::min(cmin, corr(static_cast<Eigen::Index>(k)));
         cmax = std::max(cmax, corr(static_cast<Eigen::Index>(k)));
       }

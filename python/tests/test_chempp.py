@@ -114,6 +114,22 @@ def test_gil_is_released_two_threads_run_in_parallel():
         assert speedup > 1.4
 
 
+def test_keyboard_interrupt_stops_a_long_simulate():
+    import _thread
+
+    c = chempp.Chempy()
+    th = np.tile(prior_thetas(1000, seed=15), (200, 1))  # 200 000 runs: tens of seconds
+    timer = threading.Timer(0.3, _thread.interrupt_main)  # Ctrl-C as the signal handler sees it
+    t0 = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        c.simulate(th, threads=1, chunk=500)
+    elapsed = time.perf_counter() - t0
+    timer.join()
+    print(f"interrupted after {elapsed:.2f} s")
+    assert elapsed < 5.0
+
+
 # ---- bundles, flow, inference -------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def bundle_dir(tmp_path_factory):

@@ -106,10 +106,6 @@ def read_catalog(path, columns=None):
     return _chempp._read_catalog(_os.fspath(path), cols)
 
 
-def _error_names(col):
-    return ["e_" + col, col + "_err", col.upper() + "_ERR"]
-
-
 def _catalog_arrays(catalog, columns):
     if isinstance(catalog, (str, bytes, _os.PathLike)):
         x, s, _ = read_catalog(catalog, columns)
@@ -119,32 +115,15 @@ def _catalog_arrays(catalog, columns):
         s = _np.broadcast_to(_np.asarray(catalog[1], dtype=_np.float64), x.shape)
         return x, _np.ascontiguousarray(s)
     if isinstance(catalog, dict):
-        lower = {str(k).lower(): k for k in catalog}
-        n = None
-        for k in catalog:
-            n = len(_np.atleast_1d(catalog[k]))
-            break
-        if n is None:
-            raise ValueError("catalog: the dictionary is empty")
-        x = _np.full((n, len(columns)), _np.nan)
-        s = _np.full((n, len(columns)), _np.nan)
-        for j, c in enumerate(columns):
-            if c.lower() in lower:
-                v = _np.asarray(catalog[lower[c.lower()]], dtype=_np.float64)
-                if v.shape != (n,):
-                    raise ValueError(f"catalog[{lower[c.lower()]!r}]: expected {n} values, got shape {v.shape}")
-                err = next((lower[e.lower()] for e in _error_names(c) if e.lower() in lower), None)
-                if err is None:
-                    raise ValueError(f"catalog: column {lower[c.lower()]!r} has no uncertainty column "
-                                     f"(one of {_error_names(c)})")
-                x[:, j] = v
-                s[:, j] = _np.asarray(catalog[err], dtype=_np.float64)
-                # APOGEE / GALAH quality flags: nonzero = not to be used
-                for fl in (c.upper() + "_FLAG", "flag_" + c.lower()):
-                    if fl.lower() in lower:
-                        bad = _np.asarray(catalog[lower[fl.lower()]]) != 0
-                        x[bad, j] = _np.nan
-                        s[bad, j] = _np.nan
+        # the library's own column matching, uncertainty and flag rules (chempp/io/catalog.hpp);
+        # non-numeric columns (e.g. star names) are left out
+        names, data = [], []
+        for k, v in catalog.items():
+            a = _np.asarray(v)
+            if a.dtype.kind in "fiub":
+                names.append(str(k))
+                data.append(a.astype(_np.float64).ravel())
+        x, s, _ = _chempp._catalog_from_columns(names, data, list(columns))
         return x, s
     raise ValueError("catalog: expected a file path, a dict of arrays or a tuple (x, sigma)")
 

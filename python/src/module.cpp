@@ -359,6 +359,10 @@ PYBIND11_MODULE(_chempp, m) {
     return catalog_to_arrays(chempp::io::read_abundance_catalog(file, columns));
   });
 
+  m.def("_catalog_from_columns", [](const std::vector<std::string>& names, const std::vector<std::vector<double>>& data,
+                                    const std::vector<std::string>& columns) {
+    return catalog_to_arrays(chempp::io::catalog_from_columns(names, data, columns, "catalog dict"));
+  });
   m.def(
       "sbc",
       [](const std::vector<Eigen::MatrixXd>& samples, const Eigen::MatrixXd& truths, int bins) {

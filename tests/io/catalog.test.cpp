@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -546,5 +547,47 @@ TEST_CASE("catalog: random flags remove exactly the flagged cells") {
       }
     }
     CHECK(exact);
+  }
+}
+
+TEST_CASE("catalog_from_columns: in-memory columns follow the CSV reader's rules") {
+  // the same table as CSV (APOGEE names, a flag, an empty cell) and as columns (NaN = empty)
+  const std::string csv =
+      "APOGEE_ID,FE_H,FE_H_ERR,MG_FE,MG_FE_ERR,MG_FE_FLAG\n"
+      "11,-0.1,0.05,0.2,0.04,0\n"
+      "12,-0.3,0.06,,,0\n"
+      "13,0.1,0.05,0.5,0.04,4\n";
+  const auto a = parse(csv);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<std::string> names{"APOGEE_ID", "FE_H", "FE_H_ERR", "MG_FE", "MG_FE_ERR", "MG_FE_FLAG"};
+  const std::vector<std::vector<double>> data{{11, 12, 13}, {-0.1, -0.3, 0.1}, {0.05, 0.06, 0.05},
+                                              {0.2, nan, 0.5}, {0.04, nan, 0.04}, {0, 0, 4}};
+  const std::vector<std::string> obs{"fe_h", "mg_fe"};
+  const auto b = chempp::io::catalog_from_columns(names, data, obs);
+  REQUIRE(b.stars() == a.stars());
+  CHECK(b.id == a.id);
+  CHECK(b.flagged == a.flagged);
+  CHECK(b.n_flagged(1) == 1);
+  for (Eigen::Index i = 0; i < a.x.rows(); ++i)
+    for (Eigen::Index k = 0; k < a.x.cols(); ++k) {
+      CHECK(b.measured(i, k) == a.measured(i, k));
+      CHECK(same(b.x(i, k), a.x(i, k)));
+    }
+  // errors: unequal lengths, a malformed flag (row named), a measured value without uncertainty
+  auto bad = data;
+  bad[2].pop_back();
+  CHECK_THROWS_AS(static_cast<void>(chempp::io::catalog_from_columns(names, bad, obs)), chempp::invalid_argument);
+  bad = data;
+  bad[5][1] = 0.5;
+  CHECK_THROWS_WITH_AS(static_cast<void>(chempp::io::catalog_from_columns(names, bad, obs)), doctest::Contains("MG_FE_FLAG"),
+                       chempp::file_error);
+  bad = data;
+  bad[2][0] = nan;
+  try {
+    static_cast<void>(chempp::io::catalog_from_columns(names, bad, obs));
+    FAIL("no error for a measured value without uncertainty");
+  } catch (const chempp::file_error& e) {
+    CHECK(e.line() == 1);
+    CHECK(e.field() == "FE_H_ERR");
   }
 }

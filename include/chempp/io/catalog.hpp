@@ -657,6 +657,48 @@ inline abundance_catalog parse_abundance_catalog(std::istream& in, const std::st
   return cat;
 }
 
+/// A catalogue from in-memory columns (e.g. a Python dict of numpy arrays): `names[c]` and
+/// `data[c]` (one number per star; NaN = not given) with the same column matching, uncertainty
+/// and flag rules as `parse_abundance_catalog` (a flag is nonzero = discard; it must be an
+/// integer). Rows are numbered from 1 in messages and `line`; the identifier column, when
+/// numeric, is kept as its decimal text. \throws invalid_argument for columns of different
+/// lengths or a names/data size mismatch; file_error (source `source_name`) as
+/// `parse_abundance_catalog`.
+inline abundance_catalog catalog_from_columns(std::span<const std::string> names, std::span<const std::vector<double>> data,
+                                              std::span<const std::string> observables,
+                                              const std::string& source_name = "columns") {
+  detail::csv::check_observables("catalog_from_columns", observables);
+  if (names.size() != data.size())
+    throw invalid_argument("catalog_from_columns: " + std::to_string(names.size()) + " names for " + std::to_string(data.size()) +
+                           " columns");
+  const std::size_t n = data.empty() ? 0 : data[0].size();
+  for (std::size_t c = 0; c < data.size(); ++c)
+    if (data[c].size() != n)
+      throw invalid_argument("catalog_from_columns: column '" + names[c] + "' has " + std::to_string(data[c].size()) +
+                             " values, column '" + names[0] + "' " + std::to_string(n));
+  namespace cg = detail::catalog;
+  abundance_catalog cat;
+  const cg::columns cols = cg::resolve(names, observables, cat, cg::place{source_name, 0, ""});
+  const std::size_t m = observables.size();
+  cg::builder rows(cat, cols);
+  cg::star_cells star;
+  cg::place at{source_name, 0, ""};
+  const auto given = [](double v) { return std::isnan(v) ? std::optional<double>{} : std::optional<double>{v}; };
+  for (std::size_t i = 0; i < n; ++i) {
+    at.line = i + 1;
+    star.reset(m);
+    for (std::size_t k = 0; k < m; ++k) {
+      if (cols.value[k] == cg::none) continue;
+      star.value[k] = given(data[cols.value[k]][i]);
+      star.sigma[k] = given(data[cols.sigma[k]][i]);
+      if (cols.flag[k] != cg::none) star.flag[k] = cg::flag_number(data[cols.flag[k]][i], at, names[cols.flag[k]]);
+    }
+    rows.add(star, cols.id != cg::none ? detail::csv::format(data[cols.id][i]) : std::string(), at);
+  }
+  rows.finish();
+  return cat;
+}
+
 /// Reads a CSV abundance catalogue from `file`; see `parse_abundance_catalog`.
 /// \throws file_error if the file cannot be opened, or as `parse_abundance_catalog`.
 inline abundance_catalog read_abundance_catalog(const std::filesystem::path& file,

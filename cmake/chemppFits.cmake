@@ -32,23 +32,10 @@ set_target_properties(chempp_fits PROPERTIES EXPORT_NAME fits)
 target_link_libraries(chempp_fits INTERFACE chempp::chempp PkgConfig::CFITSIO)
 
 # ---- install / export: find_package(chemppFits) or find_package(chempp COMPONENTS fits) ---------
-install(TARGETS chempp_fits EXPORT chemppFitsTargets)
-install(EXPORT chemppFitsTargets NAMESPACE chempp:: DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/chemppFits)
-file(WRITE ${PROJECT_BINARY_DIR}/chemppFitsConfig.cmake
-"# SPDX-License-Identifier: BSD-3-Clause
-# chempp's optional FITS catalogue reader: defines chempp::fits (needs chempp and cfitsio, found
-# with pkg-config). Also included by chemppConfig.cmake for find_package(chempp COMPONENTS fits).
-include(CMakeFindDependencyMacro)
-if(NOT TARGET chempp::chempp)
-  find_dependency(chempp ${PROJECT_VERSION} CONFIG)
-endif()
-if(NOT TARGET PkgConfig::CFITSIO)
+include(${CMAKE_CURRENT_LIST_DIR}/chemppComponent.cmake)
+chempp_install_component(Fits chempp_fits
+  "chempp's optional FITS catalogue reader: defines chempp::fits (needs chempp and cfitsio, found with pkg-config). Also included by chemppConfig.cmake for find_package(chempp COMPONENTS fits)."
+  "if(NOT TARGET PkgConfig::CFITSIO)
   find_dependency(PkgConfig)
   pkg_check_modules(CFITSIO REQUIRED IMPORTED_TARGET cfitsio)
-endif()
-include(\"\${CMAKE_CURRENT_LIST_DIR}/chemppFitsTargets.cmake\")
-")
-write_basic_package_version_file(${PROJECT_BINARY_DIR}/chemppFitsConfigVersion.cmake
-  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
-install(FILES ${PROJECT_BINARY_DIR}/chemppFitsConfig.cmake ${PROJECT_BINARY_DIR}/chemppFitsConfigVersion.cmake
-  DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/chemppFits)
+endif()")

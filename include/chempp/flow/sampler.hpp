@@ -23,6 +23,7 @@
 #include <exception>
 #include <numeric>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -372,11 +373,16 @@ class maf_sampler {
 
 /// Draws `n_per_x` samples for each row of `xs` (M × C) into `out` ((M n_per_x) × D; rows
 /// m n_per_x .. (m+1) n_per_x - 1 belong to observation m), on `threads` threads. Observation m
-/// uses its own engine seeded from (seed, m), so results do not depend on the thread count.
+/// uses its own engine seeded from (seed, key m), so results do not depend on the thread count;
+/// `keys` (one per row of `xs`, e.g. catalog indices) replaces the key m, so that an observation's
+/// draws do not depend on which observations share the call either.
 template <class Arch = xsimd::default_arch, class T = double, class Flow>
 void sample_many(const Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& xs, Eigen::Index n_per_x, std::uint64_t seed,
-                 Eigen::Ref<Eigen::MatrixXd> out, unsigned threads = 1, const support_box* support = nullptr) {
+                 Eigen::Ref<Eigen::MatrixXd> out, unsigned threads = 1, const support_box* support = nullptr,
+                 std::span<const std::uint64_t> keys = {}) {
   const char* fn = "chempp::flow::sample_many";
+  if (!keys.empty() && static_cast<Eigen::Index>(keys.size()) != xs.rows())
+    chempp::detail::throw_argument(fn, "keys.size()", "must be 0 or xs.rows()", double(keys.size()));
   if (xs.cols() != flow.context_size()) chempp::detail::throw_argument(fn, "xs.cols()", "must equal C", double(xs.cols()));
   if (n_per_x < 0) chempp::detail::throw_argument(fn, "n_per_x", "must be >= 0", double(n_per_x));
   if (out.rows() != xs.rows() * n_per_x || out.cols() != flow.features())
@@ -387,7 +393,8 @@ void sample_many(const Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& xs, 
     Eigen::VectorXd x(flow.context_size());
     for (auto m = static_cast<Eigen::Index>(id); m < xs.rows(); m += threads) {
       x = xs.row(m).transpose();
-      std::mt19937_64 rng(seed ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(m + 1)));
+      const std::uint64_t key = keys.empty() ? static_cast<std::uint64_t>(m) : keys[static_cast<std::size_t>(m)];
+      std::mt19937_64 rng(seed ^ (0x9E3779B97F4A7C15ULL * (key + 1)));
       sampler.sample(x, rng, out.middleRows(m * n_per_x, n_per_x), support);
     }
   };

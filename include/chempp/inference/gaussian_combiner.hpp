@@ -71,6 +71,41 @@ inline Eigen::MatrixXd spd_inverse(const Eigen::MatrixXd& m, const std::string& 
   return llt.solve(Eigen::MatrixXd::Identity(m.rows(), m.cols()));
 }
 
+/// The Gaussian from the summed per-star information: `precision` = Σ_i Σ_i⁻¹ and `shift` =
+/// Σ_i Σ_i⁻¹ μ_i over `n` stars, plus prior_sign·(n−1) times the prior's information. Split from
+/// `information_product` so that callers holding the sums (e.g. reduced over processes by the
+/// population engine) finish with the same arithmetic.
+/// \throws numerical_error when the combined precision is not positive definite or the result
+///   is not finite.
+inline gaussian information_finish(Eigen::MatrixXd precision, Eigen::VectorXd shift, std::size_t n,
+                                   const gaussian& prior, double prior_sign, const char* fn) {
+  const Eigen::Index d = prior.mean.size();
+  const double k = prior_sign * (static_cast<double>(n) - 1.0);
+  if (k != 0.0) {
+    const Eigen::MatrixXd pp = spd_inverse(prior.cov, std::string(fn) + ": prior covariance");
+    precision += k * pp;
+    shift += k * (pp * prior.mean);
+  }
+  precision = 0.5 * (precision + precision.transpose());
+  Eigen::LLT<Eigen::MatrixXd> llt(precision);
+  if (llt.info() != Eigen::Success) {
+    throw numerical_error(std::string(fn) +
+                           ": the combined precision Σ_i Σ_i⁻¹ − (N−1) Σ_p⁻¹ is not positive "
+                           "definite (N = " +
+                           std::to_string(n) +
+                           "); the per-star posteriors are wider than the prior allows — use "
+                           "the exact grid combiner or check the per-star fits");
+  }
+  gaussian out;
+  out.cov = llt.solve(Eigen::MatrixXd::Identity(d, d));
+  out.cov = 0.5 * (out.cov + out.cov.transpose());
+  out.mean = llt.solve(shift);
+  if (!out.mean.allFinite() || !out.cov.allFinite()) {
+    throw numerical_error(std::string(fn) + ": the combined mean or covariance is not finite");
+  }
+  return out;
+}
+
 /// Σ_i Σ_i⁻¹ + s (N−1) Σ_p⁻¹ in information form; s = −1 (correct) or +1 (paper).
 inline gaussian information_product(std::span<const gaussian> stars, const gaussian& prior,
                                     double prior_sign, const char* fn) {
@@ -84,30 +119,7 @@ inline gaussian information_product(std::span<const gaussian> stars, const gauss
     precision += pi;
     shift += pi * stars[i].mean;
   }
-  const double k = prior_sign * static_cast<double>(stars.size() - 1);
-  if (k != 0.0) {
-    const Eigen::MatrixXd pp = spd_inverse(prior.cov, std::string(fn) + ": prior covariance");
-    precision += k * pp;
-    shift += k * (pp * prior.mean);
-  }
-  precision = 0.5 * (precision + precision.transpose());
-  Eigen::LLT<Eigen::MatrixXd> llt(precision);
-  if (llt.info() != Eigen::Success) {
-    throw numerical_error(std::string(fn) +
-                           ": the combined precision Σ_i Σ_i⁻¹ − (N−1) Σ_p⁻¹ is not positive "
-                           "definite (N = " +
-                           std::to_string(stars.size()) +
-                           "); the per-star posteriors are wider than the prior allows — use "
-                           "the exact grid combiner or check the per-star fits");
-  }
-  gaussian out;
-  out.cov = llt.solve(Eigen::MatrixXd::Identity(d, d));
-  out.cov = 0.5 * (out.cov + out.cov.transpose());
-  out.mean = llt.solve(shift);
-  if (!out.mean.allFinite() || !out.cov.allFinite()) {
-    throw numerical_error(std::string(fn) + ": the combined mean or covariance is not finite");
-  }
-  return out;
+  return information_finish(precision, shift, stars.size(), prior, prior_sign, fn);
 }
 
 }  // namespace detail

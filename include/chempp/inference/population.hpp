@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "chempp/core/error.hpp"
+#include "chempp/core/exact_sum.hpp"
 #include "chempp/core/parallel.hpp"
 #include "chempp/inference/gaussian_combiner.hpp"
 #include "chempp/inference/gaussian_fit.hpp"
@@ -187,6 +188,17 @@ struct population_options {
   std::uint64_t seed = 1;                 ///< base draws (common random numbers)
   /// Optional progress callback, called after every grid; nothing is printed by the library.
   std::function<void(const struct grid_report&)> on_grid;
+  /// Stars split over processes (MPI ranks or any other host; the library itself never calls
+  /// MPI): sums int64 arrays element-wise over all processes, in place — for MPI,
+  /// `MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_INT64_T, MPI_SUM, comm)` (`chempp::mpi::communicator::
+  /// summer`, target chempp::mpi). Empty: this process holds every star. Each process passes its
+  /// own stars, keyed catalog-wide (`star_data::key`) so that their random numbers do not depend on
+  /// the split; every process calls the engine with the same options, in the same order, and must
+  /// not leave the call early (an exception on one process leaves the others waiting: the host
+  /// aborts them, as MPI_Abort does). Every sum over stars is exact (`chempp::exact_sum`), so the
+  /// posterior and evidence are bit-identical for any split and any thread count;
+  /// `population_posterior::stars` holds this process's stars only (docs/survey-scale.md).
+  std::function<void(std::span<std::int64_t>)> sum_over_processes;
 };
 
 /// What one evaluated grid found (passed to `population_options::on_grid`).
@@ -493,7 +505,8 @@ class population_engine {
   [[nodiscard]] run_state start_run(std::span<const star_data> stars, std::span<const star_proposal> proposals,
                                     const population_options& opt) const {
     const char* fn = "population_engine::infer";
-    if (stars.empty()) throw invalid_argument(std::string(fn) + ": no stars given");
+    const bool distributed = static_cast<bool>(opt.sum_over_processes);
+    if (stars.empty() && !distributed) throw invalid_argument(std::string(fn) + ": no stars given");
     if (proposals.size() != stars.size())
       throw invalid_argument(std::string(fn) + ": need one proposal per star");
     check_options(opt);
@@ -503,27 +516,52 @@ class population_engine {
     r.st.resize(n);  // proposals adapt between grids
     for (std::size_t i = 0; i < n; ++i) {
       try {
-        r.st[i] = prepare(stars[i], proposals[i], opt, i);
+        r.st[i] = prepare(stars[i], proposals[i], opt, key_of(stars[i], i));
       } catch (const invalid_argument& e) {
         throw invalid_argument(std::string(fn) + ": star " + std::to_string(i) + ": " + e.what());
       }
     }
-    // initial moments: corrected Gaussian product of the proposals' Λ marginals
+    // initial moments: corrected Gaussian product of the proposals' Λ marginals, from their
+    // information summed over every process's stars (a marginal that is not SPD, which the
+    // proposals' fits never give, leaves the prior as the start)
     gaussian start{global_.mean(), global_.covariance()};
     {
-      std::vector<gaussian> marg;
-      marg.reserve(n);
-      for (const auto& p : proposals) marg.push_back({p.mean.head(2), p.cov.topLeftCorner(2, 2)});
-      try {
-        gaussian g = corrected_gaussian_product{}.combine(marg, start);
-        // accepted when it is a Gaussian within 6σ of the prior mean (a nearly singular
-        // corrected precision can put it anywhere; the grids would then walk back from there)
-        if (g.mean.allFinite() && positive_definite(g.cov) && start.mahalanobis2(g.mean) <= 36.0) start = g;
-      } catch (const numerical_error&) {
-        // the corrected precision is not SPD: keep the prior as the starting point
+      std::vector<exact_sum> acc(7);  // stars, Σ P (00, 01, 11), Σ P μ (0, 1), marginals not SPD
+      for (const auto& p : proposals) {
+        acc[0].add(1.0);
+        const Eigen::Matrix2d c = p.cov.topLeftCorner(2, 2);
+        Eigen::LLT<Eigen::Matrix2d> llt(c);
+        if (llt.info() != Eigen::Success) {
+          acc[6].add(1.0);
+          continue;
+        }
+        const Eigen::Matrix2d pi = llt.solve(Eigen::Matrix2d::Identity());
+        const Eigen::Vector2d sh = pi * p.mean.head(2);
+        acc[1].add(pi(0, 0));
+        acc[2].add(0.5 * (pi(0, 1) + pi(1, 0)));
+        acc[3].add(pi(1, 1));
+        acc[4].add(sh(0));
+        acc[5].add(sh(1));
+      }
+      reduce(acc, opt);
+      const double total = acc[0].value();
+      if (!(total >= 1.0)) throw invalid_argument(std::string(fn) + ": no stars given (on any process)");
+      r.post.n_stars = static_cast<std::size_t>(total);
+      if (acc[6].value() == 0.0) {
+        Eigen::MatrixXd prec(2, 2);
+        prec << acc[1].value(), acc[2].value(), acc[2].value(), acc[3].value();
+        Eigen::VectorXd sh(2);
+        sh << acc[4].value(), acc[5].value();
+        try {
+          gaussian g = detail::information_finish(prec, sh, r.post.n_stars, start, -1.0, "population_engine");
+          // accepted when it is a Gaussian within 6σ of the prior mean (a nearly singular
+          // corrected precision can put it anywhere; the grids would then walk back from there)
+          if (g.mean.allFinite() && positive_definite(g.cov) && start.mahalanobis2(g.mean) <= 36.0) start = g;
+        } catch (const numerical_error&) {
+          // the corrected precision is not SPD: keep the prior as the starting point
+        }
       }
     }
-    r.post.n_stars = n;
     // the Gaussian product of the flow's marginals can be several of its σ off at large N (the
     // overconfidence this engine removes): the first grid spans 3× its σ
     r.ev = coarse_grid(r, start.mean, 9.0 * start.cov);
@@ -625,14 +663,15 @@ class population_engine {
       post.stars[i] = {v.log_value, v.ess, v.correction};
       var[i] = 2.0 * v.correction;  // Var(log Ẑ_i) ≈ Var(Ẑ_i)/Z_i² = 2 × correction
     });
-    post.total_bias_correction = 0.0;
-    post.log_evidence_se = 0.0;
+    std::vector<exact_sum> acc(2);  // bias corrections, variances (over every process's stars)
     for (std::size_t i = 0; i < n; ++i) {
-      post.total_bias_correction += post.stars[i].bias_correction;
-      post.log_evidence_se += var[i];
+      acc[0].add(post.stars[i].bias_correction);
+      acc[1].add(var[i]);
     }
-    post.log_evidence_se = std::sqrt(post.log_evidence_se);
-    post.simulations += n * opt.coarse_samples_per_star;
+    reduce(acc, opt);
+    post.total_bias_correction = acc[0].value();
+    post.log_evidence_se = std::sqrt(acc[1].value());
+    post.simulations += post.n_stars * opt.coarse_samples_per_star;
     post.bias_correction_gradient = r.ev.correction_spread;
     return post;
   }
@@ -685,21 +724,24 @@ class population_engine {
         }
       }
     });
-    post.total_bias_correction = 0.0;
-    post.log_evidence_se = 0.0;
+    std::vector<exact_sum> acc(3);  // bias corrections, evidence shifts, variances
     for (std::size_t i = 0; i < n; ++i) {
-      post.total_bias_correction += post.stars[i].bias_correction;
-      post.log_evidence += shift[i];
-      post.log_evidence_se += var[i];
+      acc[0].add(post.stars[i].bias_correction);
+      acc[1].add(shift[i]);
+      acc[2].add(var[i]);
     }
-    post.simulations += n * (opt.samples_per_star + (refine ? opt.evidence_samples_per_star : 0));
-    post.log_evidence_se = std::sqrt(post.log_evidence_se);
+    reduce(acc, opt);
+    post.total_bias_correction = acc[0].value();
+    post.log_evidence += acc[1].value();
+    post.simulations += post.n_stars * (opt.samples_per_star + (refine ? opt.evidence_samples_per_star : 0));
+    post.log_evidence_se = std::sqrt(acc[2].value());
     post.bias_correction_gradient = ev.correction_spread;
     return post;
   }
 
  private:
   struct star_state {
+    std::uint64_t key = 0;                // catalog-wide index: keys the star's random numbers
     star_likelihood lik;
     star_likelihood lik_exact;            // without the simulator error covariance
     Eigen::Vector2d mu_g;                 // proposal's Λ mean
@@ -800,6 +842,18 @@ class population_engine {
     return c.allFinite() && c(0, 0) > 0.0 && c(0, 0) * c(1, 1) - c(0, 1) * c(1, 0) > 0.0;
   }
 
+  // Replaces each partial sum over this process's stars by the sum over every process's
+  // (`population_options::sum_over_processes`; nothing to do without it). Collective.
+  static void reduce(std::vector<exact_sum>& acc, const population_options& opt) {
+    if (!opt.sum_over_processes) return;
+    std::vector<std::int64_t> buf(acc.size() * exact_sum::integers);
+    for (std::size_t k = 0; k < acc.size(); ++k)
+      acc[k].to_integers(std::span<std::int64_t>(buf.data() + k * exact_sum::integers, exact_sum::integers));
+    opt.sum_over_processes(std::span<std::int64_t>(buf));
+    for (std::size_t k = 0; k < acc.size(); ++k)
+      acc[k] = exact_sum::from_integers(std::span<const std::int64_t>(buf.data() + k * exact_sum::integers, exact_sum::integers));
+  }
+
   static void check_options(const population_options& o) {
     const char* fn = "population_engine::infer";
     if (o.samples_per_star < 8 || o.coarse_samples_per_star < 8)
@@ -821,8 +875,9 @@ class population_engine {
            0.5 * (nu + d) * std::log1p(q / nu);
   }
 
-  star_state prepare(const star_data& s, const star_proposal& p, const population_options& opt, std::size_t index) const {
+  star_state prepare(const star_data& s, const star_proposal& p, const population_options& opt, std::uint64_t index) const {
     star_state st;
+    st.key = index;
     st.lik = star_likelihood(s, model_cov_);
     st.lik_exact = star_likelihood(s);
     if (static_cast<std::size_t>(st.lik.dim()) != sim_->n_observables())
@@ -977,7 +1032,7 @@ class population_engine {
         const std::size_t i = next.fetch_add(1);
         if (i >= st.size()) break;
         for (std::size_t it = 0; it < opt.adapt_iterations; ++it)
-          adapt(st[i], lambda, opt, (opt.seed + 0x5bd1e995ULL * (pass + 1)) * 0x9E3779B97F4A7C15ULL + i * 131 + it, buf);
+          adapt(st[i], lambda, opt, (opt.seed + 0x5bd1e995ULL * (pass + 1)) * 0x9E3779B97F4A7C15ULL + st[i].key * 131 + it, buf);
       }
     });
   }
@@ -1081,15 +1136,19 @@ class population_engine {
         usable[i] = ok ? 1 : 0;
       }
     });
-    std::array<double, 6> dk{};  // summed in star order (thread-count independent)
+    std::vector<exact_sum> acc(7);  // the six node sums, stars skipped (over every process's stars)
     for (std::size_t i = 0; i < st.size(); ++i) {
       if (!usable[i]) {
-        ++post.exact_skipped;
+        acc[6].add(1.0);
         continue;
       }
-      for (std::size_t k = 0; k < 6; ++k) dk[k] += per_star[i][k];
+      for (std::size_t k = 0; k < 6; ++k) acc[k].add(per_star[i][k]);
     }
-    post.simulations += st.size() * 12 * opt.samples_per_star;
+    reduce(acc, opt);
+    std::array<double, 6> dk{};
+    for (std::size_t k = 0; k < 6; ++k) dk[k] = acc[k].value();
+    post.exact_skipped += static_cast<std::size_t>(acc[6].value());
+    post.simulations += post.n_stars * 12 * opt.samples_per_star;
     // quadratic c(z) = a + b·z + ½ zᵀ H z through the six points
     const double a = dk[0], b1 = (dk[1] - dk[2]) / (2 * d), b2 = (dk[3] - dk[4]) / (2 * d);
     const double h11 = (dk[1] + dk[2] - 2 * a) / (d * d), h22 = (dk[3] + dk[4] - 2 * a) / (d * d);
@@ -1243,8 +1302,8 @@ class population_engine {
     for (Eigen::Index b = 0; b < n; ++b)
       for (Eigen::Index a = 0; a < n; ++a)
         nodes[static_cast<std::size_t>(a + n * b)] = grid_node(ev, a, b, step);
-    // per-star values (a column per star), summed over stars in star order afterwards: the
-    // result does not depend on the thread count or on which thread took which star
+    // per-star values (a column per star), summed exactly afterwards: the result does not depend
+    // on the thread count, on which thread took which star, or on the split over processes
     const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(opt.threads, st.size()));
     const auto gi = static_cast<Eigen::Index>(g), ns = static_cast<Eigen::Index>(st.size());
     Eigen::MatrixXd per_star(gi, ns), per_corr(gi, ns);
@@ -1261,14 +1320,22 @@ class population_engine {
         }
       }
     });
-    Eigen::VectorXd lp = Eigen::VectorXd::Zero(gi), corr = lp;
-    for (Eigen::Index i = 0; i < ns; ++i) {
-      lp += per_star.col(i);
-      corr += per_corr.col(i);
+    // exact sums over every process's stars (`reduce`): independent of order and split
+    std::vector<exact_sum> acc(2 * g);
+    for (Eigen::Index i = 0; i < ns; ++i)
+      for (Eigen::Index k = 0; k < gi; ++k) {
+        acc[static_cast<std::size_t>(k)].add(per_star(k, i));
+        acc[g + static_cast<std::size_t>(k)].add(per_corr(k, i));
+      }
+    reduce(acc, opt);
+    Eigen::VectorXd lp(gi), corr(gi);
+    for (Eigen::Index k = 0; k < gi; ++k) {
+      lp(k) = acc[static_cast<std::size_t>(k)].value();
+      corr(k) = acc[g + static_cast<std::size_t>(k)].value();
     }
     for (std::size_t k = 0; k < g; ++k) lp(static_cast<Eigen::Index>(k)) += global_.log_density(nodes[k]);
     post.grids += 1;
-    post.simulations += st.size() * g * m_use;
+    post.simulations += post.n_stars * g * m_use;
     const double mx = lp.maxCoeff();
     if (!std::isfinite(mx))
       throw numerical_error("population_engine: the likelihood is zero on the whole grid (every star impossible?)");

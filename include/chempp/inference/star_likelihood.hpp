@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -29,7 +30,17 @@ struct star_data {
   Eigen::VectorXd x;                         ///< observables [dex]; ignored where not measured
   Eigen::VectorXd sigma;                     ///< 1σ uncertainties [dex]; > 0 where measured
   Eigen::Array<bool, Eigen::Dynamic, 1> measured;  ///< true where x_j was measured
+  /// Catalog-wide index of the star (e.g. its catalog line): keys its random numbers in the
+  /// population engine and the flow proposals, so that they do not depend on which stars share a
+  /// call, a thread or a process. `unkeyed`: its position in the span passed (`key_of`).
+  std::uint64_t key = unkeyed;
+  static constexpr std::uint64_t unkeyed = ~std::uint64_t{0};
 };
+
+/// The key of star `s` at position `i` of its span: `s.key`, or `i` when unkeyed.
+[[nodiscard]] inline std::uint64_t key_of(const star_data& s, std::size_t i) noexcept {
+  return s.key == star_data::unkeyed ? static_cast<std::uint64_t>(i) : s.key;
+}
 
 /// Gaussian likelihood of one star over its measured observables, with the covariance
 /// diag(σ²) + C_model factorised once (Cholesky) at construction.

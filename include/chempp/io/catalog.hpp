@@ -66,6 +66,17 @@ enum class catalog_convention {
   apogee,  ///< upper case: `APOGEE_ID`, `FE_H`, `FE_H_ERR` (APOGEE DR17)
 };
 
+/// Options of the catalogue readers beyond the wanted observables.
+struct catalog_options {
+  /// A column labelling each star's population (`chempp-infer --group-by`; matched
+  /// case-insensitively); each star's label goes to `abundance_catalog::group`. Empty: none.
+  std::string group_column;
+  /// Read only the data rows r (0-based, see `abundance_catalog::row`) with r % stride == offset
+  /// (e.g. stride = MPI size, offset = rank: the rows split over processes); the other rows are
+  /// skipped unparsed (their errors are found by the process that reads them).
+  std::size_t stride = 1, offset = 0;
+};
+
 /// A stellar abundance catalogue: one row per star, one column per observable.
 struct abundance_catalog {
   std::vector<std::string> observables;  ///< the wanted observable names, as passed
@@ -73,6 +84,15 @@ struct abundance_catalog {
   Eigen::MatrixXd sigma;  ///< stars × observables: 1σ uncertainty [dex], NaN where not measured
   Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> measured;  ///< stars × observables
   std::vector<std::size_t> line;  ///< 1-based source line of each star
+  /// 0-based data row of each star in its source (CSV: counting the non-blank lines after the
+  /// header, the rows left out by flags or by a strided read included; FITS: table row − 1):
+  /// the catalog-wide index that keys the star's random numbers (`pipeline::catalog_stars`).
+  /// Empty for catalogues built by hand (their stars are then keyed by position).
+  std::vector<std::size_t> row;
+  /// With `catalog_options::group_column`: each star's population label (the cell's text,
+  /// trimmed), e.g. a radial bin; empty otherwise.
+  std::vector<std::string> group;
+  std::string group_column;  ///< header name of the group column, as spelled in the file
   std::vector<std::string> id;    ///< identifier of each star, empty strings without id column
   std::string source;             ///< file (or source) name, for messages
   std::string id_column;          ///< header name of the identifier column; empty if none
@@ -331,6 +351,26 @@ struct place {
   throw file_error(at.source, at.line, field, at.prefix + what);
 }
 
+/// The header index of the group column `name` (case-insensitive; `none` for an empty name),
+/// recorded in `cat.group_column`. \throws file_error at `at` when the header lacks it.
+inline std::size_t group_index(std::span<const std::string> header, const std::string& name, abundance_catalog& cat,
+                               const place& at) {
+  if (name.empty()) return none;
+  for (std::size_t c = 0; c < header.size(); ++c)
+    if (csv::lower(csv::trim(header[c])) == csv::lower(csv::trim(name))) {
+      cat.group_column = header[c];
+      return c;
+    }
+  fail(at, name, "no such column to group the stars by (columns are matched case-insensitively)");
+}
+
+/// A star's population label: the trimmed cell. \throws file_error at `at` when it is empty.
+inline std::string group_label(std::string_view cell, const place& at, const std::string& column) {
+  const std::string_view t = csv::trim(cell);
+  if (t.empty()) fail(at, column, "empty population label (every star needs a value in the group column)");
+  return std::string(t);
+}
+
 /// The columns (indices into the header; `none` where absent) of the wanted observables.
 struct columns {
   std::vector<std::size_t> value, sigma, flag;
@@ -477,7 +517,7 @@ class builder {
   /// in `flagged`); a star all of whose given abundances are flagged goes to `dropped`.
   /// \throws file_error at `at` for a non-finite number, a measured abundance without a positive
   ///   uncertainty, or a star with no abundance given.
-  void add(const star_cells& s, std::string id, const place& at) {
+  void add(const star_cells& s, std::string id, const place& at, std::size_t row = none, std::string group = {}) {
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
     const std::size_t m = cat_.observables.size();
     const std::size_t start = ms_.size();
@@ -524,6 +564,8 @@ class builder {
     }
     cat_.line.push_back(at.line);
     cat_.id.push_back(std::move(id));
+    if (row != none) cat_.row.push_back(row);
+    if (!cat_.group_column.empty()) cat_.group.push_back(std::move(group));
   }
 
   /// Moves the rows into `x`, `sigma` and `measured`.
@@ -588,9 +630,13 @@ class builder {
 ///   whose uncertainty is empty, `nan`, zero or negative; a star with nothing measured (the
 ///   field lists the abundance columns).
 inline abundance_catalog parse_abundance_catalog(std::istream& in, const std::string& source_name,
-                                                 std::span<const std::string> observables) {
+                                                 std::span<const std::string> observables,
+                                                 const catalog_options& options = {}) {
   namespace csv = detail::csv;
   csv::check_observables("parse_abundance_catalog", observables);
+  if (options.stride == 0 || options.offset >= options.stride)
+    throw invalid_argument("parse_abundance_catalog: catalog_options needs stride >= 1 and offset < stride (got stride " +
+                           std::to_string(options.stride) + ", offset " + std::to_string(options.offset) + ")");
   const std::string& src = source_name;
 
   // Header: the first non-blank line.
@@ -619,15 +665,19 @@ inline abundance_catalog parse_abundance_catalog(std::istream& in, const std::st
   abundance_catalog cat;
   const cg::columns cols = cg::resolve(header, observables, cat, cg::place{src, header_line, ""});
   const std::size_t m = observables.size();
+  const std::size_t group = cg::group_index(header, options.group_column, cat, cg::place{src, header_line, ""});
 
   // Data rows.
   cg::builder rows(cat, cols);
   cg::star_cells star;
   cg::place at{src, 0, ""};
+  std::size_t data_row = 0;
   while (std::getline(in, text)) {
     ++line_no;
     if (!text.empty() && text.back() == '\r') text.pop_back();
     if (csv::blank_line(text)) continue;
+    const std::size_t this_row = data_row++;
+    if (this_row % options.stride != options.offset) continue;
     csv::record r = csv::split(text);
     if (!r.problem.empty()) {
       throw file_error(src, line_no,
@@ -650,7 +700,9 @@ inline abundance_catalog parse_abundance_catalog(std::istream& in, const std::st
         star.flag[k] = cg::flag_cell(r.cells[cols.flag[k]], at, header[cols.flag[k]]);
       }
     }
-    rows.add(star, cols.id != cg::none ? r.cells[cols.id] : std::string(), at);
+    std::string label;
+    if (group != cg::none) label = cg::group_label(r.cells[group], at, header[group]);
+    rows.add(star, cols.id != cg::none ? r.cells[cols.id] : std::string(), at, this_row, std::move(label));
   }
   if (in.bad()) throw file_error(src, line_no + 1, "", "read error");
   rows.finish();
@@ -693,7 +745,7 @@ inline abundance_catalog catalog_from_columns(std::span<const std::string> names
       star.sigma[k] = given(data[cols.sigma[k]][i]);
       if (cols.flag[k] != cg::none) star.flag[k] = cg::flag_number(data[cols.flag[k]][i], at, names[cols.flag[k]]);
     }
-    rows.add(star, cols.id != cg::none ? detail::csv::format(data[cols.id][i]) : std::string(), at);
+    rows.add(star, cols.id != cg::none ? detail::csv::format(data[cols.id][i]) : std::string(), at, i);
   }
   rows.finish();
   return cat;
@@ -702,15 +754,16 @@ inline abundance_catalog catalog_from_columns(std::span<const std::string> names
 /// Reads a CSV abundance catalogue from `file`; see `parse_abundance_catalog`.
 /// \throws file_error if the file cannot be opened, or as `parse_abundance_catalog`.
 inline abundance_catalog read_abundance_catalog(const std::filesystem::path& file,
-                                                std::span<const std::string> observables) {
+                                                std::span<const std::string> observables,
+                                                const catalog_options& options = {}) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw file_error(file.string(), 0, "", "cannot open file (missing or unreadable)");
-  return parse_abundance_catalog(in, file.string(), observables);
+  return parse_abundance_catalog(in, file.string(), observables, options);
 }
 
 /// Writes `catalog` as CSV that `parse_abundance_catalog` reads back exactly (numbers with
 /// max_digits10 significant digits): an identifier column (`sobject_id` / `APOGEE_ID`) when any
-/// star has a non-empty id, then for each observable its abundance and uncertainty columns
+/// star has a non-empty id, the group column (`group_column`) when `group` is filled, then for each observable its abundance and uncertainty columns
 /// named after `convention`. Unmeasured cells are left empty. Lines end with LF.
 ///
 /// \throws invalid_argument if the observables are invalid (as for the parser), the shapes of
@@ -739,6 +792,15 @@ inline void write_abundance_catalog(std::ostream& out, const abundance_catalog& 
   if (!catalog.id.empty() && static_cast<Eigen::Index>(catalog.id.size()) != n) {
     throw invalid_argument(fn + ": id has " + std::to_string(catalog.id.size()) + " entries for " +
                            std::to_string(n) + " stars");
+  }
+  const bool with_group = !catalog.group.empty();
+  if (with_group) {
+    if (static_cast<Eigen::Index>(catalog.group.size()) != n)
+      throw invalid_argument(fn + ": group has " + std::to_string(catalog.group.size()) + " entries for " + std::to_string(n) + " stars");
+    if (catalog.group_column.empty()) throw invalid_argument(fn + ": group labels given without group_column (its header name)");
+    for (const auto& g : catalog.group)
+      if (csv::trim(g).empty() || g.find_first_of("\r\n") != std::string::npos)
+        throw invalid_argument(fn + ": population label '" + g + "' is empty or holds a line break");
   }
   bool with_id = false;
   for (const auto& s : catalog.id) {
@@ -770,6 +832,7 @@ inline void write_abundance_catalog(std::ostream& out, const abundance_catalog& 
   const bool galah = convention == catalog_convention::galah;
   std::vector<std::string> head;
   if (with_id) head.emplace_back(galah ? "sobject_id" : "APOGEE_ID");
+  if (with_group) head.push_back(catalog.group_column);
   for (const auto& name : catalog.observables) {
     head.push_back(galah ? csv::lower(name) : csv::upper(name));
     head.push_back(galah ? "e_" + csv::lower(name) : csv::upper(name) + "_ERR");
@@ -786,6 +849,7 @@ inline void write_abundance_catalog(std::ostream& out, const abundance_catalog& 
   for (Eigen::Index i = 0; i < n; ++i) {
     cells.clear();
     if (with_id) cells.push_back(catalog.id[static_cast<std::size_t>(i)]);
+    if (with_group) cells.push_back(catalog.group[static_cast<std::size_t>(i)]);
     for (Eigen::Index k = 0; k < m; ++k) {
       if (catalog.measured(i, k)) {
         cells.push_back(csv::format(catalog.x(i, k)));

@@ -447,7 +447,7 @@ inline abundance_catalog read(const std::filesystem::path& path,
         if (flag[k].number != 0) star.flag[k] = flags[k][i];
       }
       rows.add(star, id.number != 0 ? std::move(ids[i]) : std::string(),
-               where.at(static_cast<std::size_t>(first + r)));
+               where.at(static_cast<std::size_t>(first + r)), static_cast<std::size_t>(first + r - 1));
     }
   }
   rows.finish();

@@ -232,7 +232,9 @@ struct survey_pattern {
 };
 
 /// The stars of a survey catalog (read with `io::read_abundance_catalog`, one column per
-/// observable) as the engine's `star_data`: x, σ and the measured mask, unmeasured x = NaN.
+/// observable) as the engine's `star_data`: x, σ and the measured mask, unmeasured x = NaN; each
+/// star keyed by its data row (`abundance_catalog::row`), so that its random numbers are the same
+/// whether the catalogue was read whole, by population or split over processes.
 [[nodiscard]] inline std::vector<inference::star_data> catalog_stars(const io::abundance_catalog& cat) {
   std::vector<inference::star_data> stars(cat.stars());
   for (std::size_t i = 0; i < cat.stars(); ++i) {
@@ -240,6 +242,7 @@ struct survey_pattern {
     stars[i].x = cat.x.row(r).transpose();
     stars[i].sigma = cat.sigma.row(r).transpose();
     stars[i].measured = cat.measured.row(r).transpose();
+    if (cat.row.size() == cat.stars()) stars[i].key = cat.row[i];
   }
   return stars;
 }
@@ -249,7 +252,8 @@ struct survey_pattern {
 /// Per-star proposals of the population engine from a flow q(θ | context): `n_samples` draws per
 /// star (T restricted to the prior's support by rejection when possible; stars whose posterior
 /// lies outside are sampled unrestricted and clamped to the support by the map), then a Gaussian
-/// fit in (Λ, u). Observation i uses its own seeded stream (thread-count independent).
+/// fit in (Λ, u). Observation i uses its own stream keyed on `key_of(stars[i], i)` (independent of
+/// the thread count and of the other stars passed).
 template <class Flow>
 [[nodiscard]] std::vector<inference::star_proposal> flow_proposals(const Flow& flow, std::span<const inference::star_data> stars,
                                                                    const inference::unbounded_map& local, std::size_t n_samples,
@@ -274,15 +278,18 @@ template <class Flow>
   box.max_candidates_per_sample = 50.0;
   Eigen::MatrixXd samples(ctx.rows() * ns, d);
   std::size_t unres = 0;
+  std::vector<std::uint64_t> keys(stars.size());  // catalog-wide keys (`star_data::key`)
+  for (std::size_t i = 0; i < stars.size(); ++i) keys[i] = inference::key_of(stars[i], i);
   try {
-    flow::sample_many<xsimd::default_arch, float>(flow, ctx, ns, seed, samples, threads, &box);
+    flow::sample_many<xsimd::default_arch, float>(flow, ctx, ns, seed, samples, threads, &box, keys);
   } catch (const convergence_error&) {  // low acceptance in the box for some star: per star
     for (Eigen::Index i = 0; i < ctx.rows(); ++i) {
       auto rows = samples.middleRows(i * ns, ns);
+      const std::uint64_t k = keys[static_cast<std::size_t>(i)];
       try {
-        flow::sample_many<xsimd::default_arch, float>(flow, ctx.row(i), ns, seed + static_cast<std::uint64_t>(i), rows, 1, &box);
+        flow::sample_many<xsimd::default_arch, float>(flow, ctx.row(i), ns, seed + k, rows, 1, &box);
       } catch (const convergence_error&) {  // this star: unrestricted draws (counted)
-        flow::sample_many<xsimd::default_arch, float>(flow, ctx.row(i), ns, seed + static_cast<std::uint64_t>(i), rows, 1);
+        flow::sample_many<xsimd::default_arch, float>(flow, ctx.row(i), ns, seed + k, rows, 1);
         ++unres;
       }
     }

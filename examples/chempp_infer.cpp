@@ -11,8 +11,12 @@
 // posterior.{mean, cov, sd, samples}, log_evidence, the bundle, and diagnostics.
 //
 // Usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv|FILE.fits --out RESULT.json
-//        [--model-prior P1,P2,...] [--group-by COLUMN [--truth TRUTH.csv]] [--threads N] [--seed N]
-//        [--draws N] [--quiet]
+//        [--model-prior P1,P2,...] [--group-by COLUMN [--truth TRUTH.csv]] [--exact-correction]
+//        [--threads N] [--seed N] [--draws N] [--quiet]
+// --exact-correction: the population engine's multi-fidelity correction of the emulator by CHEMPY
+// with the bundle's yields (pipeline::inference_settings::exact_correction): the emulator's small
+// systematic error adds up over stars; at ~1000 stars per population it is needed for calibrated
+// posteriors (docs/survey-scale.md).
 // With several models (e.g. bundles trained on different yield sets): each one's log evidence
 // and posterior under `models`, the posterior model probabilities (equal prior unless
 // --model-prior), and as the top-level `posterior` the model-averaged one
@@ -260,7 +264,7 @@ nlohmann::json diagnostics_json(const chempp::pipeline::population_result& res, 
   return {{"converged", p.converged}, {"screened", res.screened}, {"log_evidence_standard_error", p.log_evidence_se}, {"grids", p.grids},
           {"simulations", p.simulations}, {"smallest_ess", min_ess}, {"total_bias_correction", p.total_bias_correction},
           {"stars_sampled_outside_T_support", procs.sum(res.proposals_unrestricted)}, {"stars_measured_per_observable", measured},
-          {"seconds", res.seconds}};
+          {"exact_correction", p.exact_correction}, {"exact_correction_stars_skipped", p.exact_skipped}, {"seconds", res.seconds}};
 }
 
 // What one population's inference gives, for the summary.
@@ -299,12 +303,15 @@ int run(int argc, char** argv, const processes& procs) {
     const chempp_examples::cli cli(
         argc, argv,
         "usage: chempp-infer --model DIR [--model DIR2 ...] --catalog FILE.csv|FILE.fits --out RESULT.json [--model-prior P1,P2,...]\n"
-        "       [--group-by COLUMN [--truth TRUTH.csv]] [--threads N] [--seed N] [--draws N] [--screen-margin NATS | --no-screen] [--quiet]\n"
+        "       [--group-by COLUMN [--truth TRUTH.csv]] [--exact-correction] [--threads N] [--seed N] [--draws N]\n"
+        "       [--screen-margin NATS | --no-screen] [--quiet]\n"
         "With several --model: each model's log evidence, the posterior model probabilities and the model-averaged posterior;\n"
         "models whose evidence lies more than --screen-margin (default 30) nats below the best are screened (not refined).\n"
-        "With --group-by: one posterior per value of COLUMN (a population) and a summary table; --truth adds the coverage of the true values.",
+        "With --group-by: one posterior per value of COLUMN (a population) and a summary table; --truth adds the coverage of the true values.\n"
+        "--exact-correction: the engine's correction of the emulator by CHEMPY itself (the bundle's yields; ~2x the time), for\n"
+        "calibrated posteriors of ~1000 stars or more.",
         {"--model", "--catalog", "--out", "--seed", "--draws", "--threads", "--model-prior", "--screen-margin", "--group-by", "--truth"},
-        {"--quiet", "--no-screen"});
+        {"--quiet", "--no-screen", "--exact-correction"});
     help = cli.help();
     if (!help) {
       su.models = cli.all("--model");
@@ -328,6 +335,7 @@ int run(int argc, char** argv, const processes& procs) {
       su.set.engine.seed = su.seed;
       su.set.screen_log_margin = cli.has("--no-screen") ? INFINITY : cli.number("--screen-margin", su.set.screen_log_margin);
       if (!(su.set.screen_log_margin >= 0.0)) throw std::runtime_error("--screen-margin must be >= 0");
+      su.set.exact_correction = cli.has("--exact-correction");
       if (!su.truth_file.empty()) su.truth = read_truth(su.truth_file, su.group_by);
       su.cat = read_catalog(su.catalog, su.bundles[0].catalog_columns, su.group_by, procs);
     }

@@ -5,41 +5,102 @@
 //
 // Usage: chempp-train --out DIR [--config small|paper|tiny] [--seed N] [--yields tng|alt|sn2=A,agb=B,sn1a=C|FILE]
 //        [--yields-dir DIR] [--threads N] [--quiet]
+//
+// chempp-train-mpi is this program built with MPI (CMake target chempp::mpi): under mpirun the
+// CHEMPY runs are dealt out over the ranks (gce::simulate_batch with a process_split) and the
+// bundle equals the one of a single process bit for bit (its timings aside); the networks are
+// trained on every rank (not split: data-parallel SGD would make the bundle depend on the rank
+// count); rank 0 writes it (docs/survey-scale.md).
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "chempp/pipeline.hpp"
 #include "support/cli.hpp"
+#ifdef CHEMPP_WITH_MPI
+#include "chempp/mpi/communicator.hpp"
+#endif
 
-int main(int argc, char** argv) try {
-  const chempp_examples::cli cli(
-      argc, argv,
-      "usage: chempp-train --out DIR [--config small|paper|tiny] [--seed N] [--yields tng|alt|sn2=NAME,agb=NAME,sn1a=NAME|FILE.json]\n"
-      "                    [--yields-dir CHEMPY_YIELDS_DIR] [--threads N] [--quiet]",
-      {"--out", "--config", "--seed", "--yields", "--yields-dir", "--threads"}, {"--quiet"});
-  if (cli.help()) return 0;
-  const std::string out = cli.required("--out"), config = cli.choice("--config", "small", {"small", "paper", "tiny"});
-  const std::string yields = cli.text("--yields", "tng");
-  const std::uint64_t seed = cli.count("--seed", 1);
-  const unsigned threads = cli.threads();
-  const bool quiet = cli.has("--quiet");
-  auto cfg = chempp::pipeline::make_bundle_config(config);
-  cfg.yields = yields;
-  cfg.yields_dir = cli.text("--yields-dir");
+namespace {
+
+int run(int argc, char** argv, const chempp::process_split& split, bool root,
+        const std::function<std::optional<std::string>(const std::optional<std::pair<std::uint64_t, std::string>>&)>& agree) {
+  std::optional<std::pair<std::uint64_t, std::string>> failure;
+  std::string out;
+  chempp::pipeline::bundle_config cfg;
+  std::uint64_t seed = 1;
+  unsigned threads = 1;
+  bool quiet = false, help = false;
+  try {  // options: errors agreed on by every process, printed once
+    const chempp_examples::cli cli(
+        argc, argv,
+        "usage: chempp-train --out DIR [--config small|paper|tiny] [--seed N] [--yields tng|alt|sn2=NAME,agb=NAME,sn1a=NAME|FILE.json]\n"
+        "                    [--yields-dir CHEMPY_YIELDS_DIR] [--threads N] [--quiet]",
+        {"--out", "--config", "--seed", "--yields", "--yields-dir", "--threads"}, {"--quiet"});
+    help = cli.help();
+    if (!help) {
+      out = cli.required("--out");
+      const std::string config = cli.choice("--config", "small", {"small", "paper", "tiny"});
+      seed = cli.count("--seed", 1);
+      threads = cli.threads();
+      quiet = cli.has("--quiet");
+      cfg = chempp::pipeline::make_bundle_config(config);
+      cfg.yields = cli.text("--yields", "tng");
+      cfg.yields_dir = cli.text("--yields-dir");
+    }
+  } catch (const std::exception& e) {
+    failure = std::make_pair(std::uint64_t{0}, std::string(e.what()));
+  }
+  if (const auto err = agree(failure)) {
+    if (root) std::cerr << "chempp-train: error: " << *err << '\n';
+    return 1;
+  }
+  if (help) return 0;
   const auto t0 = std::chrono::steady_clock::now();
-  const auto bundle = chempp::pipeline::train_bundle(cfg, seed, threads, [&](const std::string& s) {
-    if (!quiet) std::cerr << "[chempp-train] " << s << std::endl;
-  });
+  const auto bundle = chempp::pipeline::train_bundle(
+      cfg, seed, threads,
+      [&](const std::string& s) {
+        if (!quiet && root) std::cerr << "[chempp-train] " << s << std::endl;
+      },
+      split);
+  if (!root) return 0;
   chempp::pipeline::save_bundle(bundle, out);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << "chempp-train: bundle '" << bundle.name << "' (" << bundle.yields << " yields) written to " << out << " in " << secs
             << " s; emulator median |GCE - emulator| = " << bundle.emulator_median_abs_dex
-            << " dex on held-out CHEMPY runs (paper: 0.005 dex)\n";
+            << " dex on held-out CHEMPY runs (paper: 0.005 dex)";
+  if (split.distributed()) std::cout << "; CHEMPY runs split over " << split.size << " processes";
+  std::cout << "\n";
   return 0;
-} catch (const std::exception& e) {
-  std::cerr << "chempp-train: error: " << e.what() << '\n';
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#ifdef CHEMPP_WITH_MPI
+  chempp::mpi::session mpi_session(argc, argv);
+  const chempp::mpi::communicator comm;
+  const chempp::process_split split = comm.split();
+  const auto agree = [&comm](const std::optional<std::pair<std::uint64_t, std::string>>& e) { return comm.first_error(e); };
+#else
+  const chempp::process_split split;
+  const auto agree = [](const std::optional<std::pair<std::uint64_t, std::string>>& e) {
+    return e ? std::optional<std::string>(e->second) : std::nullopt;
+  };
+#endif
+  try {
+    return run(argc, argv, split, split.rank == 0, agree);
+  } catch (const std::exception& e) {
+    std::cerr << "chempp-train: error" << (split.distributed() ? " (rank " + std::to_string(split.rank) + ")" : std::string()) << ": "
+              << e.what() << '\n';
+#ifdef CHEMPP_WITH_MPI
+    if (split.distributed()) comm.abort(1);  // the other ranks may wait in a collective
+#endif
+    return 1;
+  }
 }

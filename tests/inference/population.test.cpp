@@ -466,6 +466,22 @@ TEST_CASE("screened model comparison: locate + resume is infer; a far worse mode
     CHECK(entries[k].posterior.log_evidence == direct[k].log_evidence);
   }
   CHECK_THROWS_AS(inf::compare_screened<inf::linear_simulator>(entries, -1.0), chempp::invalid_argument);
+  // a resume hook (here: the exact-simulator correction) finishes the refined models instead of
+  // engine->resume, giving the exact-simulator infer's answer
+  const inf::linear_simulator shifted(p.a, p.b + Eigen::VectorXd::Constant(8, 0.002));
+  const auto direct_exact = engines[0].infer(p.stars, props, opt, shifted);
+  for (std::size_t k = 0; k < 3; ++k) {
+    entries[k].run = engines[k].begin(p.stars, props, opt);
+    entries[k].resume = [&engines, &shifted, k](inf::population_engine<inf::linear_simulator>::located_run&& r) {
+      return engines[k].resume(std::move(r), shifted);
+    };
+  }
+  inf::compare_screened<inf::linear_simulator>(entries, 30.0);
+  CHECK_FALSE(entries[0].screened);
+  CHECK(entries[0].posterior.log_evidence == direct_exact.log_evidence);
+  CHECK(entries[0].posterior.mean == direct_exact.mean);
+  CHECK(entries[0].posterior.exact_correction == direct_exact.exact_correction);
+  CHECK(entries[0].posterior.exact_correction[0] != 0.0);
 
   // a model compared with itself, from poor proposals (shifted 1σ, 0.3× too narrow): the first
   // grid's importance-sampling evidence is then low by more than its own error estimate, and

@@ -1,21 +1,25 @@
 #!/bin/sh
 # chempp-infer-mpi on a mock survey of 4 populations (tests/CMakeLists: ctest mpi_survey_program):
 #  1. the result of `mpirun -n 2` equals the 1-rank run and the plain chempp-infer to 1e-12 relative
-#     (every number of the JSON except timings; the exact sums make them bit-identical);
+#     (every number of the JSON except timings; the exact sums make them bit-identical), with the
+#     exact (CHEMPY) correction;
 #  2. a malformed catalog row read by rank 1 stops both ranks with one message naming its line;
 #  3. a rank that dies (SIGKILL, fault injection) is reported by mpirun, not hung on.
-# Arguments: chempp-train chempp-mock-survey chempp-infer chempp-infer-mpi mpiexec python3 workdir
+#  4. chempp-train-mpi on 2 ranks (CHEMPY runs split) writes the bundle chempp-train writes
+#     (byte for byte: emulator and flow weights; bundle.json apart from its timings).
+# Arguments: chempp-train chempp-mock-survey chempp-infer chempp-infer-mpi mpiexec python3 workdir chempp-train-mpi
 set -eu
-train=$1 mock=$2 infer=$3 infer_mpi=$4 mpiexec=$5 py=$6 work=$7
+train=$1 mock=$2 infer=$3 infer_mpi=$4 mpiexec=$5 py=$6 work=$7 train_mpi=$8
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
 mpi="$mpiexec --oversubscribe"
 [ "$(id -u)" = 0 ] && mpi="$mpi --allow-run-as-root"
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 "$train" --config tiny --out model --seed 2 --threads 2 --quiet
 "$mock" --model model --out survey.csv --truth truth.csv --populations 4 --stars 30 --seed 3 --threads 2
-"$infer" --model model --catalog survey.csv --group-by population --truth truth.csv --out r0.json --seed 5 --threads 1 --quiet
-$mpi -n 1 "$infer_mpi" --model model --catalog survey.csv --group-by population --truth truth.csv --out r1.json --seed 5 --threads 1 --quiet
-$mpi -n 2 "$infer_mpi" --model model --catalog survey.csv --group-by population --truth truth.csv --out r2.json --seed 5 --threads 1 --quiet
+opts="--model model --catalog survey.csv --group-by population --truth truth.csv --seed 5 --threads 1 --exact-correction --quiet"
+"$infer" $opts --out r0.json
+$mpi -n 1 "$infer_mpi" $opts --out r1.json
+$mpi -n 2 "$infer_mpi" $opts --out r2.json
 "$py" - r0.json r1.json r2.json <<'PY'
 import json, sys
 def walk(a, b, path, worst):
@@ -34,6 +38,7 @@ def walk(a, b, path, worst):
         assert a == b, f"{path}: {a} != {b}"
 r = [json.load(open(f)) for f in sys.argv[1:]]
 assert len(r[0]["populations"]) == 4 and r[2]["processes"] == 2
+assert any(c != 0 for p in r[0]["populations"] for c in p["diagnostics"]["exact_correction"]), "the exact correction was not applied"
 for other, name in ((r[1], "1 rank"), (r[2], "2 ranks")):
     worst = [0.0, ""]
     walk(r[0], other, "", worst)
@@ -54,4 +59,18 @@ if CHEMPP_TEST_KILL_RANK=1 $mpi -x CHEMPP_TEST_KILL_RANK -n 2 "$infer_mpi" --mod
 fi
 cat kill.err | head -20
 grep -qi 'signal 9\|killed' kill.err
+# 4. the bundle from 2 ranks
+$mpi -n 2 "$train_mpi" --config tiny --out model2 --seed 2 --threads 1 --quiet
+cmp model/emulator.json model2/emulator.json
+cmp model/flow.json model2/flow.json
+"$py" - model/bundle.json model2/bundle.json <<'PY'
+import json, sys
+def strip(x):
+    if isinstance(x, dict): return {k: strip(v) for k, v in x.items() if k not in ("seconds", "seconds_total")}
+    if isinstance(x, list): return [strip(v) for v in x]
+    return x
+a, b = (strip(json.load(open(f))) for f in sys.argv[1:])
+assert a == b, "bundle.json differs between chempp-train and chempp-train-mpi -n 2"
+print("chempp-train-mpi -n 2 bundle == chempp-train bundle")
+PY
 echo mpi-survey-ok

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
+#include <cstdint>
 #include <cstddef>
 #include <exception>
 #include <span>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "chempp/core/parallel.hpp"
+#include "chempp/core/processes.hpp"
 #include "chempp/gce/one_zone.hpp"
 
 namespace chempp::gce {
@@ -73,6 +76,38 @@ std::vector<chempy_result> simulate_batch(const Model& model,
       for (std::size_t i = begin; i < end; ++i) out[i] = model(theta[i], ws);
     }
   });
+  return out;
+}
+
+/// `simulate_batch` with the runs split over processes (`process_split`, e.g. MPI ranks): this
+/// process runs the rows i with `split.mine(i)` on `threads` threads, and the results are
+/// exchanged through `split.sum` (each run's status and the bits of its abundances, from the one
+/// process that ran it), so every process returns every result, bit-identical to `simulate_batch`.
+/// Collective: every process calls it with the same θ. \throws invalid_argument as
+/// `simulate_batch` (on every process: all rows are checked everywhere) or for a bad split.
+template <class Model>
+std::vector<chempy_result> simulate_batch(const Model& model, std::span<const std::array<double, 6>> theta, unsigned threads,
+                                          const process_split& split) {
+  split.check("chempp::gce::simulate_batch");
+  if (!split.distributed()) return simulate_batch(model, theta, threads);
+  std::vector<std::array<double, 6>> mine;
+  for (std::size_t i = 0; i < theta.size(); ++i)
+    if (split.mine(i)) mine.push_back(theta[i]);
+  const auto part = simulate_batch(model, std::span<const std::array<double, 6>>(mine), threads);
+  constexpr std::size_t w = 1 + std::tuple_size_v<decltype(chempy_result::abundances)>;
+  std::vector<std::int64_t> bits(theta.size() * w, 0);
+  for (std::size_t i = 0, k = 0; i < theta.size(); ++i) {
+    if (!split.mine(i)) continue;
+    const chempy_result& r = part[k++];
+    bits[i * w] = static_cast<std::int64_t>(r.status);
+    for (std::size_t j = 0; j + 1 < w; ++j) bits[i * w + 1 + j] = std::bit_cast<std::int64_t>(r.abundances[j]);
+  }
+  split.sum(bits);
+  std::vector<chempy_result> out(theta.size());
+  for (std::size_t i = 0; i < theta.size(); ++i) {
+    out[i].status = static_cast<run_status>(bits[i * w]);
+    for (std::size_t j = 0; j + 1 < w; ++j) out[i].abundances[j] = std::bit_cast<double>(bits[i * w + 1 + j]);
+  }
   return out;
 }
 

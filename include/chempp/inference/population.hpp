@@ -692,7 +692,10 @@ class population_engine {
       if (corr.valid) {
         apply_correction(corr, ev);
         if (!ev.good(opt)) {
-          ev = final_grid(r, ev.mean, ev.cov);
+          // a correction that collapses the posterior onto one or two nodes leaves a singular
+          // node covariance: add a cell's own variance, as the walk does
+          const bool resolved = ev.min_sd_in_steps >= ev.needed_resolution && positive_definite(ev.cov);
+          ev = final_grid(r, ev.mean, resolved ? ev.cov : Eigen::Matrix2d(ev.cov + unresolved_cell_cov(ev)));
           apply_correction(corr, ev);
         }
       }
@@ -1376,6 +1379,10 @@ struct comparison_entry {
   population_posterior posterior;  ///< the full run's, or the screened run's last locating grid's
   bool screened = false;           ///< not refined: far below the best model
   double seconds = 0.0;            ///< time spent in `compare_screened` on this model (s)
+  /// How a located run is finished (`engine->resume` when empty); e.g.
+  /// `[&](auto&& r) { return engine.resume(std::move(r), exact_simulator); }` for the
+  /// multi-fidelity correction by an exact simulator.
+  std::function<population_posterior(typename population_engine<Sim>::located_run&&)> resume;
 };
 
 /// Finishes the begun runs of several models of the same data, screening those far worse than
@@ -1417,7 +1424,7 @@ void compare_screened(std::span<comparison_entry<Sim>> models, double margin) {
     for (const std::size_t k : order) {
       auto& e = models[k];
       if (full[k] || (screening && e.run.optimistic_log_evidence() < bar)) continue;
-      timed(k, [&] { e.posterior = e.engine->resume(std::move(e.run)); });
+      timed(k, [&] { e.posterior = e.resume ? e.resume(std::move(e.run)) : e.engine->resume(std::move(e.run)); });
       full[k] = 1;
       any = true;
     }

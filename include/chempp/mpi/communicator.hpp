@@ -16,6 +16,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "chempp/core/error.hpp"
+#include "chempp/core/processes.hpp"
 
 namespace chempp::mpi {
 
@@ -78,6 +80,11 @@ class communicator {
   /// communicator must outlive the engine's calls.
   [[nodiscard]] std::function<void(std::span<std::int64_t>)> summer() const {
     return [this](std::span<std::int64_t> v) { sum(v); };
+  }
+  /// This communicator as a `process_split` (rank, size, `sum`), e.g. for
+  /// `pipeline::train_bundle` and `gce::simulate_batch`; the communicator must outlive it.
+  [[nodiscard]] process_split split() const {
+    return {static_cast<std::size_t>(rank_), static_cast<std::size_t>(size_), summer()};
   }
   /// Sum, minimum and maximum of one number over all ranks.
   [[nodiscard]] double sum(double x) const { return reduce(x, MPI_SUM); }

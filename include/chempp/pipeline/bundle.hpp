@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -27,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chempp/core/error.hpp"
+#include "chempp/core/processes.hpp"
 #include "chempp/flow/io.hpp"
 #include "chempp/io/json.hpp"
 #include "chempp/flow/maf.hpp"
@@ -265,8 +267,12 @@ using progress_callback = std::function<void(const std::string&)>;
 /// Trains a bundle: CHEMPY runs (emulator box), the emulator, its error model on fresh
 /// held-out runs from the valid prior, noisy training pairs (with σ and mask patterns), and the
 /// flow. `threads` parallelise the GCE runs and the flow; `seed` fixes everything.
+/// `split`: the CHEMPY runs dealt out over processes (e.g. MPI ranks, chempp-train-mpi; every
+/// process calls this with the same arguments and gets the same bundle, bit for bit the one of a
+/// single process); the networks' training is not split (data-parallel SGD would make the
+/// bundle depend on the number of processes) and runs on every process.
 [[nodiscard]] inline model_bundle train_bundle(const bundle_config& cfg, std::uint64_t seed, unsigned threads,
-                                               const progress_callback& log = {}) {
+                                               const progress_callback& log = {}, const process_split& split = {}) {
   using clock = std::chrono::steady_clock;
   auto say = [&](const std::string& s) {
     if (log) log(s);
@@ -278,7 +284,8 @@ using progress_callback = std::function<void(const std::string&)>;
   b.noise = cfg.noise;
   const auto t_all = clock::now();
   const gce::chempy_model model(yields::resolve_yield_set(cfg.yields, cfg.yields_dir));
-  const auto simulate = [&](std::span<const nn::theta_vector> th) { return gce::simulate_batch(model, th, threads); };
+  split.check("chempp::pipeline::train_bundle");
+  const auto simulate = [&](std::span<const nn::theta_vector> th) { return gce::simulate_batch(model, th, threads, split); };
   // 1. emulator
   auto t0 = clock::now();
   auto ecfg = cfg.emulator;
@@ -368,6 +375,13 @@ struct inference_settings {
   /// not refined, its located result kept and flagged (probability < e^−margin relative to the
   /// best). +∞: every model gets the full run.
   double screen_log_margin = 30.0;
+  /// The engine's multi-fidelity correction by CHEMPY itself with the bundle's yields
+  /// (`population_engine::infer` with an exact simulator): the summed log-likelihood difference
+  /// CHEMPY − emulator at 6 points around the posterior, fitted by a quadratic in Λ, removes the
+  /// emulator's systematic error, which adds up over stars (needed for calibrated posteriors of
+  /// ~1000 real or CHEMPY-simulated stars; docs/survey-scale.md). Costs 6 × 2 × samples_per_star
+  /// extra runs per star (half of them CHEMPY's, ~1 ms each).
+  bool exact_correction = false;
 };
 
 /// What `infer_population` returns: the posterior plus how the proposals were made.
@@ -407,7 +421,13 @@ template <inference::Simulator Sim>
   population_result r;
   const auto engine = population_engine_for(b, sim, s);
   const auto props = population_proposals(b, engine, stars, s, &r.proposals_unrestricted);
-  r.posterior = engine.infer(stars, props, s.engine);
+  if (s.exact_correction) {
+    const gce::chempy_model chempy(yields::resolve_yield_set(b.yields));
+    const chempy_simulator exact(chempy, {});
+    r.posterior = engine.infer(stars, props, s.engine, exact);
+  } else {
+    r.posterior = engine.infer(stars, props, s.engine);
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
@@ -453,10 +473,23 @@ struct model_comparison {
   for (std::size_t k = 0; k < m; ++k) engines.push_back(population_engine_for(bundles[k], sims[k], s));
   std::vector<population_result> results(m);
   std::vector<inference::comparison_entry<emulator_simulator>> entries(m);
+  // with the exact correction: CHEMPY with each bundle's yields (kept in place: the simulators
+  // point to them)
+  std::vector<std::unique_ptr<gce::chempy_model>> chempy;
+  std::vector<std::unique_ptr<chempy_simulator>> exact;
+  if (s.exact_correction)
+    for (std::size_t k = 0; k < m; ++k) {
+      chempy.push_back(std::make_unique<gce::chempy_model>(yields::resolve_yield_set(bundles[k].yields)));
+      exact.push_back(std::make_unique<chempy_simulator>(*chempy.back(), chempy_theta{}));
+    }
   for (std::size_t k = 0; k < m; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto props = population_proposals(bundles[k], engines[k], stars, s, &results[k].proposals_unrestricted);
     entries[k].engine = &engines[k];
+    if (s.exact_correction)
+      entries[k].resume = [&engines, &exact, k](inference::population_engine<emulator_simulator>::located_run&& r) {
+        return engines[k].resume(std::move(r), *exact[k]);
+      };
     entries[k].run = engines[k].begin(stars, props, s.engine);
     results[k].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }

@@ -126,48 +126,16 @@ bool is_fits(const std::string& path) {
   return ends(".fits") || ends(".fit") || ends(".fits.gz") || ends(".fit.gz");
 }
 
-// This process's rows (r % size == rank) of a catalog read whole (FITS).
-chempp::io::abundance_catalog keep_rows(chempp::io::abundance_catalog cat, const processes& procs) {
-  if (procs.size() == 1) return cat;
-  std::vector<Eigen::Index> keep;
-  for (std::size_t i = 0; i < cat.stars(); ++i)
-    if (cat.row[i] % static_cast<std::size_t>(procs.size()) == static_cast<std::size_t>(procs.rank())) keep.push_back(static_cast<Eigen::Index>(i));
-  chempp::io::abundance_catalog out = cat;
-  const auto n = static_cast<Eigen::Index>(keep.size());
-  out.x.resize(n, cat.x.cols());
-  out.sigma.resize(n, cat.sigma.cols());
-  out.measured.resize(n, cat.measured.cols());
-  out.line.clear();
-  out.row.clear();
-  out.id.clear();
-  out.group.clear();
-  for (Eigen::Index j = 0; j < n; ++j) {
-    const Eigen::Index i = keep[static_cast<std::size_t>(j)];
-    out.x.row(j) = cat.x.row(i);
-    out.sigma.row(j) = cat.sigma.row(i);
-    out.measured.row(j) = cat.measured.row(i);
-    out.line.push_back(cat.line[static_cast<std::size_t>(i)]);
-    out.row.push_back(cat.row[static_cast<std::size_t>(i)]);
-    if (!cat.id.empty()) out.id.push_back(cat.id[static_cast<std::size_t>(i)]);
-    if (!cat.group.empty()) out.group.push_back(cat.group[static_cast<std::size_t>(i)]);
-  }
-  return out;
-}
-
-// A CSV catalog (this process's rows), or a FITS one by its name (read whole, then its rows).
+// This process's rows (r % size == rank) of a CSV catalog, or of a FITS one by its name.
 chempp::io::abundance_catalog read_catalog(const std::string& path, const std::vector<std::string>& columns, const std::string& group_by,
                                            const processes& procs) {
-  if (!is_fits(path)) {
-    chempp::io::catalog_options o;
-    o.group_column = group_by;
-    o.stride = static_cast<std::size_t>(procs.size());
-    o.offset = static_cast<std::size_t>(procs.rank());
-    return chempp::io::read_abundance_catalog(path, columns, o);
-  }
-  if (!group_by.empty())
-    throw chempp::file_error(path, 0, group_by, "--group-by reads CSV catalogs only (the FITS reader has no group column yet): convert it to CSV");
+  chempp::io::catalog_options o;
+  o.group_column = group_by;
+  o.stride = static_cast<std::size_t>(procs.size());
+  o.offset = static_cast<std::size_t>(procs.rank());
+  if (!is_fits(path)) return chempp::io::read_abundance_catalog(path, columns, o);
 #ifdef CHEMPP_HAVE_FITS
-  return keep_rows(chempp::io::read_fits_catalog(path, columns), procs);
+  return chempp::io::read_fits_catalog(path, columns, o);
 #else
   throw chempp::file_error(path, 0, "", "a FITS catalog, but chempp-infer was built without FITS support (needs cfitsio: CMake option CHEMPP_ENABLE_FITS, Debian libcfitsio-dev); convert it to CSV");
 #endif

@@ -331,7 +331,26 @@ TEST_CASE("fits: GALAH conventions, gzip, integer ids, float flags, a later exte
     CHECK(c.flagged == std::vector<std::size_t>{1, 0});
     CHECK(c.flag_column == std::vector<std::string>{"flag_fe_h", "flag_mg_fe"});
     CHECK(c.line == std::vector<std::size_t>{1, 2, 3});
+    CHECK(c.row == std::vector<std::size_t>{0, 1, 2});
   }
+  // a group column (integers read as text, like the ids) and a strided read: rows 0 and 2
+  chempp::io::catalog_options o;
+  o.group_column = "SOBJECT_ID";
+  o.stride = 2;
+  const auto g = chempp::io::read_fits_catalog(path, obs, o);
+  REQUIRE(g.stars() == 2);
+  CHECK(g.group == std::vector<std::string>{"131116000501002", "3"});
+  CHECK(g.group_column == "sobject_id");
+  CHECK(g.row == std::vector<std::size_t>{0, 2});
+  CHECK(g.line == std::vector<std::size_t>{1, 3});
+  o.offset = 1;
+  CHECK(chempp::io::read_fits_catalog(path, obs, o).row == std::vector<std::size_t>{1});
+  o.group_column = "radius_bin";
+  CHECK_THROWS_WITH_AS(static_cast<void>(chempp::io::read_fits_catalog(path, obs, o)), doctest::Contains("radius_bin"),
+                       chempp::file_error);
+  o = {};
+  o.offset = 2;
+  CHECK_THROWS_AS(static_cast<void>(chempp::io::read_fits_catalog(path, obs, o)), chempp::invalid_argument);
 }
 
 TEST_CASE("fits: errors name the file, the HDU, the row and the column") {

@@ -591,3 +591,67 @@ TEST_CASE("catalog_from_columns: in-memory columns follow the CSV reader's rules
     CHECK(e.field() == "FE_H_ERR");
   }
 }
+
+TEST_CASE("catalog: group column, data-row indices and strided reads (catalog_options)") {
+  const std::string text =
+      "id,Population,fe_h,e_fe_h,flag_fe_h\n"
+      "a, 3 ,0.1,0.05,0\n"
+      "\n"
+      "b,1,0.2,0.05,1\n"  // flagged away: dropped, but its row counts
+      "c,3,0.3,0.05,0\n"
+      "d,x y,0.4,0.05,0\n";
+  const std::vector<std::string> obs{"fe_h"};
+  chempp::io::catalog_options o;
+  o.group_column = "population";
+  std::istringstream in(text);
+  const auto c = chempp::io::parse_abundance_catalog(in, "cat.csv", obs, o);
+  REQUIRE(c.stars() == 3);
+  CHECK(c.group == std::vector<std::string>{"3", "3", "x y"});
+  CHECK(c.group_column == "Population");
+  CHECK(c.row == std::vector<std::size_t>{0, 2, 3});
+  CHECK(c.line == std::vector<std::size_t>{2, 5, 6});
+  CHECK(c.dropped == std::vector<std::size_t>{4});
+  // rows split over 2 readers: offsets 0 and 1 hold the even and odd data rows
+  for (const std::size_t off : {std::size_t{0}, std::size_t{1}}) {
+    o.stride = 2;
+    o.offset = off;
+    std::istringstream again(text);
+    const auto part = chempp::io::parse_abundance_catalog(again, "cat.csv", obs, o);
+    CHECK(part.row == (off == 0 ? std::vector<std::size_t>{0, 2} : std::vector<std::size_t>{3}));
+  }
+  // a malformed row is reported only by the reader that owns it (row 1, line 3 here)
+  const std::string bad = "fe_h,e_fe_h\n0.1,0.05\n0.2x,0.05\n0.3,0.05\n";
+  o = {};
+  o.stride = 2;
+  std::istringstream b0(bad);
+  CHECK(chempp::io::parse_abundance_catalog(b0, "cat.csv", obs, o).stars() == 2);
+  o.offset = 1;
+  std::istringstream b1(bad);
+  CHECK_THROWS_WITH_AS(static_cast<void>(chempp::io::parse_abundance_catalog(b1, "cat.csv", obs, o)), doctest::Contains("cat.csv:3"),
+                       chempp::file_error);
+  // errors: empty label, missing column, bad stride
+  o = {};
+  o.group_column = "population";
+  std::istringstream e1("fe_h,e_fe_h,population\n0.1,0.05,\n");
+  CHECK_THROWS_WITH_AS(static_cast<void>(chempp::io::parse_abundance_catalog(e1, "cat.csv", obs, o)), doctest::Contains("cat.csv:2"),
+                       chempp::file_error);
+  std::istringstream e2("fe_h,e_fe_h\n0.1,0.05\n");
+  CHECK_THROWS_WITH_AS(static_cast<void>(chempp::io::parse_abundance_catalog(e2, "cat.csv", obs, o)), doctest::Contains("population"),
+                       chempp::file_error);
+  o = {};
+  o.stride = 0;
+  std::istringstream e3("fe_h,e_fe_h\n0.1,0.05\n");
+  CHECK_THROWS_AS(static_cast<void>(chempp::io::parse_abundance_catalog(e3, "cat.csv", obs, o)), chempp::invalid_argument);
+  // the writer puts the group column after the id and reads back the same labels
+  chempp::io::abundance_catalog w = c;
+  std::ostringstream out;
+  chempp::io::write_abundance_catalog(out, w, chempp::io::catalog_convention::galah);
+  std::istringstream back(out.str());
+  o = {};
+  o.group_column = "population";
+  const auto r = chempp::io::parse_abundance_catalog(back, "w.csv", obs, o);
+  CHECK(r.group == c.group);
+  CHECK(r.row == std::vector<std::size_t>{0, 1, 2});
+  w.group[0] = " ";
+  CHECK_THROWS_AS(chempp::io::write_abundance_catalog(out, w, chempp::io::catalog_convention::galah), chempp::invalid_argument);
+}

@@ -238,7 +238,7 @@ class population_posterior {
   std::array<double, 6> exact_correction{};
   std::size_t exact_skipped = 0;
   std::size_t simulations = 0;                       ///< simulator calls in total
-  std::vector<star_diagnostics> stars;               ///< per-star diagnostics at Λ̂
+  std::vector<star_diagnostics> stars;               ///< per-star diagnostics at Λ̂ (this process's stars, in the order passed)
   double total_bias_correction = 0.0;                ///< Σ_i of the corrections at Λ̂
   double bias_correction_gradient = 0.0;             ///< |∇Λ Σ corrections| · σ across the grid (stability)
 

@@ -306,6 +306,7 @@ inline void read_ids(fitsfile* f, const column& c, long long first, long long n,
 struct hdu_choice {
   int index = -1;
   std::string name;
+  catalog_options options;  ///< group column, strided read (as the CSV reader)
 };
 
 inline abundance_catalog read(const std::filesystem::path& path,
@@ -412,6 +413,12 @@ inline abundance_catalog read(const std::filesystem::path& path,
     flag[k] = make(cols.flag[k], column_kind::flag);
   }
   const column id = make(cols.id, column_kind::id);
+  const auto& opt = choice.options;
+  if (opt.stride == 0 || opt.offset >= opt.stride)
+    throw invalid_argument("read_fits_catalog: catalog_options needs stride >= 1 and offset < stride (got stride " +
+                           std::to_string(opt.stride) + ", offset " + std::to_string(opt.offset) + ")");
+  // the population labels: text or integers, read as the identifiers are
+  const column group = make(cg::group_index(header, opt.group_column, cat, where.at(0)), column_kind::id);
 
   // The rows, in blocks of cfitsio's preferred size.
   long long block = 0;
@@ -427,7 +434,7 @@ inline abundance_catalog read(const std::filesystem::path& path,
   cg::star_cells star;
   std::vector<std::vector<std::optional<double>>> values(m), sigmas(m);
   std::vector<std::vector<long long>> flags(m);
-  std::vector<std::string> ids;
+  std::vector<std::string> ids, labels;
   for (long long first = 1; first <= nrows; first += block) {
     const long long n = std::min(block, nrows - first + 1);
     for (std::size_t k = 0; k < m; ++k) {
@@ -437,8 +444,11 @@ inline abundance_catalog read(const std::filesystem::path& path,
       if (flag[k].number != 0) read_flags(f, flag[k], first, n, flags[k], where);
     }
     if (id.number != 0) read_ids(f, id, first, n, ids, where);
+    if (group.number != 0) read_ids(f, group, first, n, labels, where);
     for (long long r = 0; r < n; ++r) {
       const auto i = static_cast<std::size_t>(r);
+      const auto row = static_cast<std::size_t>(first + r - 1);
+      if (row % opt.stride != opt.offset) continue;
       star.reset(m);
       for (std::size_t k = 0; k < m; ++k) {
         if (value[k].number == 0) continue;
@@ -446,8 +456,9 @@ inline abundance_catalog read(const std::filesystem::path& path,
         star.sigma[k] = sigmas[k][i];
         if (flag[k].number != 0) star.flag[k] = flags[k][i];
       }
-      rows.add(star, id.number != 0 ? std::move(ids[i]) : std::string(),
-               where.at(static_cast<std::size_t>(first + r)), static_cast<std::size_t>(first + r - 1));
+      const auto at = where.at(static_cast<std::size_t>(first + r));
+      rows.add(star, id.number != 0 ? std::move(ids[i]) : std::string(), at, row,
+               group.number != 0 ? cg::group_label(labels[i], at, group.name) : std::string());
     }
   }
   rows.finish();
@@ -469,6 +480,13 @@ inline abundance_catalog read_fits_catalog(const std::filesystem::path& file,
   return detail::fits::read(file, observables, {});
 }
 
+/// As above, with a group column and/or a strided read (`catalog_options`, as for
+/// `read_abundance_catalog`; rows are table rows: r = row − 1).
+inline abundance_catalog read_fits_catalog(const std::filesystem::path& file, std::span<const std::string> observables,
+                                           const catalog_options& options) {
+  return detail::fits::read(file, observables, {-1, {}, options});
+}
+
 /// As above, from HDU number `hdu` (0 = the primary HDU, 1 = the first extension), which must be
 /// a binary or ASCII table. \throws invalid_argument if `hdu` is negative.
 inline abundance_catalog read_fits_catalog(const std::filesystem::path& file,
@@ -477,7 +495,7 @@ inline abundance_catalog read_fits_catalog(const std::filesystem::path& file,
     throw invalid_argument("read_fits_catalog: hdu must be >= 0 (0 is the primary HDU; got " +
                            std::to_string(hdu) + ")");
   }
-  return detail::fits::read(file, observables, {hdu, {}});
+  return detail::fits::read(file, observables, {hdu, {}, {}});
 }
 
 /// As above, from the table HDU whose EXTNAME (or HDUNAME) is `extname` (case-insensitive, as
@@ -486,7 +504,7 @@ inline abundance_catalog read_fits_catalog(const std::filesystem::path& file,
                                            std::span<const std::string> observables,
                                            std::string_view extname) {
   if (extname.empty()) throw invalid_argument("read_fits_catalog: extname is empty");
-  return detail::fits::read(file, observables, {-1, std::string(extname)});
+  return detail::fits::read(file, observables, {-1, std::string(extname), {}});
 }
 
 }  // namespace chempp::io

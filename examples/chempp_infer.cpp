@@ -158,52 +158,42 @@ std::vector<std::string> sorted_labels(std::vector<std::string> v) {
 }
 
 // The true Λ of each population: CSV with a header naming the group column, alpha_IMF and
-// log10_N_Ia (chempp-mock-survey's --truth file).
+// log10_N_Ia (chempp-mock-survey's --truth file), read with the catalog reader's CSV rules.
 std::map<std::string, Eigen::Vector2d> read_truth(const std::string& path, const std::string& group_by) {
+  namespace csv = chempp::io::detail::csv;
   std::ifstream in(path);
   if (!in) throw chempp::file_error(path, 0, "", "cannot open the truth file");
-  std::string line;
+  std::string text;
   std::size_t line_no = 0;
   std::vector<std::string> head;
-  const auto split = [](const std::string& t) {
-    std::vector<std::string> cells;
-    std::string cell;
-    for (const char c : t) {
-      if (c == ',') {
-        cells.push_back(cell);
-        cell.clear();
-      } else if (c != '\r' && c != ' ') {
-        cell.push_back(c);
-      }
-    }
-    cells.push_back(cell);
-    return cells;
-  };
-  while (head.empty() && std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty()) head = split(line);
-  }
-  const auto col = [&](const std::string& name) {
-    for (std::size_t c = 0; c < head.size(); ++c)
-      if (head[c] == name) return c;
-    throw chempp::file_error(path, line_no, name, "the truth file has no such column");
-  };
-  const std::size_t g = col(group_by), a = col("alpha_IMF"), n = col("log10_N_Ia");
   std::map<std::string, Eigen::Vector2d> out;
-  while (std::getline(in, line)) {
+  std::size_t g = 0, a = 0, n = 0;
+  while (std::getline(in, text)) {
     ++line_no;
-    if (line.empty() || line == "\r") continue;
-    const auto cells = split(line);
-    if (cells.size() != head.size())
-      throw chempp::file_error(path, line_no, "", "line has " + std::to_string(cells.size()) + " cells, the header " + std::to_string(head.size()));
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (csv::blank_line(text)) continue;
+    csv::record r = csv::split(text);
+    if (!r.problem.empty()) throw chempp::file_error(path, line_no, "column " + std::to_string(r.bad_cell + 1), r.problem);
+    if (head.empty()) {
+      head = std::move(r.cells);
+      const auto col = [&](const std::string& name) {
+        for (std::size_t c = 0; c < head.size(); ++c)
+          if (csv::lower(head[c]) == csv::lower(name)) return c;
+        throw chempp::file_error(path, line_no, name, "the truth file has no such column");
+      };
+      g = col(group_by), a = col("alpha_IMF"), n = col("log10_N_Ia");
+      continue;
+    }
+    if (r.cells.size() != head.size())
+      throw chempp::file_error(path, line_no, "", "line has " + std::to_string(r.cells.size()) + " cells, the header " + std::to_string(head.size()));
     const auto num = [&](std::size_t c) {
-      char* end = nullptr;
-      const double d = std::strtod(cells[c].c_str(), &end);
-      if (end == cells[c].c_str() || *end != '\0' || !std::isfinite(d)) throw chempp::file_error(path, line_no, head[c], "not a finite number: '" + cells[c] + "'");
-      return d;
+      const auto v = csv::number(r.cells[c], path, line_no, head[c]);
+      if (!v) throw chempp::file_error(path, line_no, head[c], "the true value is missing");
+      return *v;
     };
-    out[cells[g]] = Eigen::Vector2d(num(a), num(n));
+    out[r.cells[g]] = Eigen::Vector2d(num(a), num(n));
   }
+  if (head.empty()) throw chempp::file_error(path, 1, "header", "the truth file is empty");
   return out;
 }
 

@@ -593,11 +593,7 @@ class population_engine {
       // correction), so a posterior of 0.5 spacings is not shrunk past its own σ.
       const Eigen::Matrix2d extent = prev.axes * prev.axes.transpose();  // the covariance the grid was built from
       const bool contained = prev.border_drop >= opt.border_log_drop;
-      const bool resolved = prev.min_sd_in_steps >= prev.needed_resolution;
-      // the moments' covariance, with a cell's variance where the grid did not resolve the
-      // posterior (all its mass on one or two nodes gives a singular node covariance)
-      Eigen::Matrix2d prev_cov = prev.cov;
-      if (!resolved) prev_cov = prev.cov + unresolved_cell_cov(prev);
+      const Eigen::Matrix2d prev_cov = moments_cov(prev);
       const Eigen::Matrix2d c_next = contained ? prev_cov : Eigen::Matrix2d(2.25 * extent);
       // adapt where the proposals were not adapted yet or the centre moved by more than 1σ;
       // otherwise keep them, so successive grids share their random numbers and converge
@@ -692,10 +688,9 @@ class population_engine {
       if (corr.valid) {
         apply_correction(corr, ev);
         if (!ev.good(opt)) {
-          // a correction that collapses the posterior onto one or two nodes leaves a singular
-          // node covariance: add a cell's own variance, as the walk does
-          const bool resolved = ev.min_sd_in_steps >= ev.needed_resolution && positive_definite(ev.cov);
-          ev = final_grid(r, ev.mean, resolved ? ev.cov : Eigen::Matrix2d(ev.cov + unresolved_cell_cov(ev)));
+          // (a correction that collapses the posterior onto one or two nodes leaves a singular
+          // node covariance: `moments_cov` adds a cell's own variance, as in the walk)
+          ev = final_grid(r, ev.mean, moments_cov(ev));
           apply_correction(corr, ev);
         }
       }
@@ -1173,7 +1168,6 @@ class population_engine {
       for (Eigen::Index aa = 0; aa < n; ++aa)
         lp(aa + n * bb) = ev.log_density(aa, bb) + ev.log_evidence + q(grid_node(ev, aa, bb, step));
     summarise(ev, lp);
-    ev.min_sd_in_steps = resolution(ev);
   }
 
   // The run's optimistic evidence: +∞ unless its last grid was evaluated with proposals adapted
@@ -1183,9 +1177,7 @@ class population_engine {
   // nats on its first grid, "± 9"), so such a grid cannot screen.
   [[nodiscard]] static double run_optimistic(const run_state& r) {
     if (!r.adapted) return INFINITY;
-    Eigen::Matrix2d c = r.ev.cov;
-    if (!(r.ev.min_sd_in_steps >= r.ev.needed_resolution)) c += unresolved_cell_cov(r.ev);
-    if (!(maha2(r.adapted_at, c, r.ev.mean) <= 1.0)) return INFINITY;
+    if (!(maha2(r.adapted_at, moments_cov(r.ev), r.ev.mean) <= 1.0)) return INFINITY;
     return optimistic_log_evidence(r.ev, r.opt);
   }
 
@@ -1218,6 +1210,13 @@ class population_engine {
   // far below it: a Gaussian of σ ≪ step drops by step²/(2σ²) to the next node, so that drop
   // gives σ (from the nearer neighbour; at most 10× below the cell's σ per grid, so a grid far
   // coarser than the posterior shrinks onto it in a few steps without overshooting).
+  // A grid's posterior covariance for building the next grid or testing "within kσ": its node
+  // covariance, plus a cell's own variance (`unresolved_cell_cov`) where the grid did not resolve
+  // the posterior (all its mass on one or two nodes gives a singular node covariance).
+  static Eigen::Matrix2d moments_cov(const grid_eval& ev) {
+    return ev.min_sd_in_steps >= ev.needed_resolution ? ev.cov : Eigen::Matrix2d(ev.cov + unresolved_cell_cov(ev));
+  }
+
   static Eigen::Matrix2d unresolved_cell_cov(const grid_eval& ev) {
     const Eigen::Index n = ev.log_density.rows();
     const double step = 2.0 * ev.half_width / static_cast<double>(n - 1), cell = step * step / 12.0;
@@ -1287,6 +1286,7 @@ class population_engine {
     ev.border_drop = mx - border;
     for (Eigen::Index b = 0; b < n; ++b)
       for (Eigen::Index a = 0; a < n; ++a) ev.log_density(a, b) = lp(a + n * b) - ev.log_evidence;
+    ev.min_sd_in_steps = resolution(ev);
   }
 
   grid_eval evaluate(const std::vector<star_state>& st, const Eigen::Vector2d& mean, const Eigen::Matrix2d& cov,
@@ -1358,7 +1358,6 @@ class population_engine {
       lp.maxCoeff(&peak);
       ev.peak_correction = corr(peak);
     }
-    ev.min_sd_in_steps = resolution(ev);
     if (opt.on_grid) opt.on_grid(grid_report{post.grids, g, m_use, ev.mean, ev.cov, ev.border_drop, ev.log_evidence});
     return ev;
   }

@@ -380,7 +380,7 @@ struct inference_settings {
   /// CHEMPY − emulator at 6 points around the posterior, fitted by a quadratic in Λ, removes the
   /// emulator's systematic error, which adds up over stars (needed for calibrated posteriors of
   /// ~1000 real or CHEMPY-simulated stars; docs/survey-scale.md). Costs 6 × 2 × samples_per_star
-  /// extra runs per star (half of them CHEMPY's, ~1 ms each).
+  /// extra runs per star (half of them CHEMPY's, ~0.1 ms each).
   bool exact_correction = false;
 };
 

@@ -10,7 +10,9 @@
 // items_per_second): `us_per_sample` (microseconds per sample; Google Benchmark prints it with
 // an "s" suffix because it is an inverted rate) and `x_vs_pytorch` = baseline us/sample / ours
 // (printed with "/s"; batch 1 against the 15 us figure, larger batches against the 2.4 us/sample
-// figure, the only large-batch baseline we have). All kernels run on one thread.
+// figure, the only large-batch baseline we have). All kernels run on one thread. The SIMD cases add
+// the roofline columns (roofline.hpp): GFLOP_s of the network's multiply-adds and pct_peak against
+// the FMA probe (BM_fma_probe) in the kernel's precision.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -19,23 +21,15 @@
 
 #include "chempp/nn/simd_forward.hpp"
 #include "chempp/nn/weights_io.hpp"
+#include "emulator_weights.hpp"
+#include "roofline.hpp"
 
 namespace nn = chempp::nn;
 
 namespace {
 
 
-const nn::mlp<double>& emulator() {
-  static const nn::mlp<double> net = [] {
-    const std::filesystem::path p = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
-                                    "shared/data/sbi-chempy/emulator_5sigma_uni_prior_weights.json";
-    if (std::filesystem::exists(p)) return nn::load_mlp<double>(p);
-    nn::mlp<double> n({6, 100, 40, 9}, {nn::activation::tanh, nn::activation::tanh, nn::activation::identity});
-    n.initialize(1, nn::init_scheme::pytorch_default);
-    return n;
-  }();
-  return net;
-}
+const nn::mlp<double>& emulator() { return chempp::bench::paper_emulator(); }
 
 template <class T>
 std::vector<T> inputs(std::size_t n) {
@@ -71,6 +65,7 @@ void BM_simd(benchmark::State& state) {
   }
   state.SetLabel(nn::simd_mlp<T>::arch_name());
   set_counters(state, n);
+  chempp::bench::roofline<T>(state, 2.0 * kernel.multiply_adds() * double(n) * double(state.iterations()));
 }
 
 template <class T>
@@ -111,6 +106,8 @@ BENCHMARK(BM_simd<float>)->Arg(1)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(be
 BENCHMARK(BM_simd<double>)->Arg(1)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_eigen<float>)->Arg(1)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_eigen<double>)->Arg(1)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(chempp::bench::BM_fma_probe<double>)->Iterations(1);
+BENCHMARK(chempp::bench::BM_fma_probe<float>)->Iterations(1);
 BENCHMARK(BM_reference<double>)->Arg(1)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -7,11 +7,14 @@
 // Each case reports `speedup_vs_nflows` = baseline time / our time (or our rate / baseline rate).
 // The float sampling, float log_prob and training cases also run at hidden widths 32 and 50 (the
 // last argument; the baselines above are for width 8, so only those cases report the speed-up).
+// Roofline columns (roofline.hpp): GFLOP_s of useful multiply-adds and pct_peak against the FMA
+// probe's peak (BM_fma_probe) times the thread count, in the kernel's precision.
 #include <benchmark/benchmark.h>
 
 #include <thread>
 
 #include "chempp/flow.hpp"
+#include "roofline.hpp"
 
 namespace {
 
@@ -41,6 +44,19 @@ sbi_maf make_flow(Eigen::Index hidden = 8) {
   return flow;
 }
 
+// Useful multiply-adds per sample of the sampling (inverse) and log_prob (forward) kernels.
+double kernel_macs(const sbi_maf& flow, bool inverse) {
+  const auto pk = flow.packed<double>();
+  return chempp::kernels::maf_multiply_adds(pk.layout, pk.ints.data(), inverse);
+}
+// Multiply-adds of one pair through the training forward pass (dense Eigen products, masked
+// zeros included, since that is what the GEMMs compute); backward ≈ 2 × forward.
+double training_macs(const sbi_maf& flow) {
+  const auto& c = flow.config();
+  const double h = double(c.hidden), d = double(c.features), x = double(c.context);
+  return double(c.transforms) * (h * d + h * x + double(c.blocks) * h * h + 2.0 * d * h);
+}
+
 // One training epoch over 1e5 pairs (90 % train + 10 % validation pass, as sbi), batch 128.
 void BM_flow_train_epoch_1e5_batch128(benchmark::State& state) {
   const auto& d = data();
@@ -56,6 +72,8 @@ void BM_flow_train_epoch_1e5_batch128(benchmark::State& state) {
   }
   state.counters["epoch_train_steps_s"] = seconds;
   state.counters["hidden"] = static_cast<double>(state.range(0));
+  // 9e4 training pairs forward + backward (3 × forward), 1e4 validation pairs forward
+  chempp::bench::roofline<double>(state, 2.0 * training_macs(flow) * (3.0 * 9e4 + 1e4) * double(state.iterations()));
   if (state.range(0) == 8)
     state.counters["speedup_vs_nflows"] =
         benchmark::Counter(kBaseEpochS * double(state.iterations()), benchmark::Counter::kIsRate);
@@ -76,6 +94,7 @@ void BM_flow_sample_1000_one_x(benchmark::State& state) {
   state.SetLabel(sampler.arch_name());
   state.counters["speedup_vs_nflows"] =
       benchmark::Counter(kBaseSample1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+  chempp::bench::roofline<double>(state, 2.0 * sampler.multiply_adds(true) * 1000.0 * double(state.iterations()));
 }
 BENCHMARK(BM_flow_sample_1000_one_x)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
@@ -93,11 +112,13 @@ void BM_flow_sample_1000_one_x_float(benchmark::State& state) {
   state.SetLabel(sampler.arch_name());
   state.counters["speedup_vs_nflows"] =
       benchmark::Counter(kBaseSample1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+  chempp::bench::roofline<float>(state, 2.0 * sampler.multiply_adds(true) * 1000.0 * double(state.iterations()));
 }
 BENCHMARK(BM_flow_sample_1000_one_x_float)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
-// 1000 samples for one x with the Eigen reference inverse (for comparison).
-void BM_flow_sample_1000_one_x_eigen_reference(benchmark::State& state) {
+// 1000 samples for one x through conditional_maf::sample (the same kernel behind the flow's own
+// API: packs the weights on every call, 2 registers in flight).
+void BM_flow_sample_1000_one_x_conditional_maf(benchmark::State& state) {
   auto flow = make_flow();
   Eigen::MatrixXd x = data().x.row(0);
   std::mt19937_64 rng(7);
@@ -108,7 +129,7 @@ void BM_flow_sample_1000_one_x_eigen_reference(benchmark::State& state) {
   state.counters["speedup_vs_nflows"] =
       benchmark::Counter(kBaseSample1kS * double(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_flow_sample_1000_one_x_eigen_reference)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_flow_sample_1000_one_x_conditional_maf)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // 1000 observations × 1000 samples, on state.range(0) threads.
 void BM_flow_sample_1000x_1000(benchmark::State& state) {
@@ -122,6 +143,7 @@ void BM_flow_sample_1000x_1000(benchmark::State& state) {
   }
   state.counters["speedup_vs_nflows"] =
       benchmark::Counter(kBaseSample1Mx1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+  chempp::bench::roofline<double>(state, 2.0 * kernel_macs(flow, true) * 1e6 * double(state.iterations()), threads);
 }
 BENCHMARK(BM_flow_sample_1000x_1000)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -139,6 +161,7 @@ void BM_flow_sample_1000x_1000_float(benchmark::State& state) {
   if (state.range(1) == 8)
     state.counters["speedup_vs_nflows"] =
         benchmark::Counter(kBaseSample1Mx1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+  chempp::bench::roofline<float>(state, 2.0 * kernel_macs(flow, true) * 1e6 * double(state.iterations()), threads);
 }
 BENCHMARK(BM_flow_sample_1000x_1000_float)
     ->ArgNames({"threads", "hidden"})
@@ -146,7 +169,7 @@ BENCHMARK(BM_flow_sample_1000x_1000_float)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// log_prob of 1e5 (θ, x) pairs (Eigen batched forward pass, one thread).
+// log_prob of 1e5 (θ, x) pairs through conditional_maf::log_prob (the shared kernel, one thread).
 void BM_flow_log_prob_1e5_pairs(benchmark::State& state) {
   const auto& d = data();
   auto flow = make_flow();
@@ -157,6 +180,7 @@ void BM_flow_log_prob_1e5_pairs(benchmark::State& state) {
   const double pairs = 1e5 * double(state.iterations());
   state.counters["pairs_per_s"] = benchmark::Counter(pairs, benchmark::Counter::kIsRate);
   state.counters["speedup_vs_nflows"] = benchmark::Counter(pairs / kBaseLogProbRate, benchmark::Counter::kIsRate);
+  chempp::bench::roofline<double>(state, 2.0 * kernel_macs(flow, false) * pairs);
 }
 BENCHMARK(BM_flow_log_prob_1e5_pairs)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -173,6 +197,7 @@ void BM_flow_log_prob_1e5_pairs_simd(benchmark::State& state) {
   const double pairs = 1e5 * double(state.iterations());
   state.counters["pairs_per_s"] = benchmark::Counter(pairs, benchmark::Counter::kIsRate);
   state.counters["speedup_vs_nflows"] = benchmark::Counter(pairs / kBaseLogProbRate, benchmark::Counter::kIsRate);
+  chempp::bench::roofline<double>(state, 2.0 * kernel_macs(flow, false) * pairs, threads);
 }
 BENCHMARK(BM_flow_log_prob_1e5_pairs_simd)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -191,12 +216,16 @@ void BM_flow_log_prob_1e5_pairs_simd_float(benchmark::State& state) {
   state.counters["hidden"] = static_cast<double>(state.range(1));
   if (state.range(1) == 8)
     state.counters["speedup_vs_nflows"] = benchmark::Counter(pairs / kBaseLogProbRate, benchmark::Counter::kIsRate);
+  chempp::bench::roofline<float>(state, 2.0 * kernel_macs(flow, false) * pairs, threads);
 }
 BENCHMARK(BM_flow_log_prob_1e5_pairs_simd_float)
     ->ArgNames({"threads", "hidden"})
     ->ArgsProduct({{1, 2}, {8, 32, 50}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+BENCHMARK(chempp::bench::BM_fma_probe<double>)->Iterations(1);
+BENCHMARK(chempp::bench::BM_fma_probe<float>)->Iterations(1);
 
 }  // namespace
 

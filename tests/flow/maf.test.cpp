@@ -81,17 +81,17 @@ void check_whole_loss_gradient(std::uint64_t seed, bool condition_first = false)
 }  // namespace
 
 TEST_CASE("maf: affine scale parametrisations and their derivatives") {
-  CHECK(softplus_scale::value(0.0) == doctest::Approx(std::log(2.0) + 1e-3).epsilon(1e-15));
-  CHECK(softplus_scale::value(-1e4) == doctest::Approx(1e-3));  // never zero
-  CHECK(softplus_scale::value(1e4) == doctest::Approx(1e4));    // no overflow
-  CHECK(sigmoid_scale::value(0.0) == doctest::Approx(1.0 / (1.0 + std::exp(-2.0)) + 1e-3).epsilon(1e-15));
-  CHECK(sigmoid_scale::value(-1e4) == doctest::Approx(1e-3));
+  CHECK(softplus_scale::apply(0.0) == doctest::Approx(std::log(2.0) + 1e-3).epsilon(1e-15));
+  CHECK(softplus_scale::apply(-1e4) == doctest::Approx(1e-3));  // never zero
+  CHECK(softplus_scale::apply(1e4) == doctest::Approx(1e4));    // no overflow
+  CHECK(sigmoid_scale::apply(0.0) == doctest::Approx(1.0 / (1.0 + std::exp(-2.0)) + 1e-3).epsilon(1e-15));
+  CHECK(sigmoid_scale::apply(-1e4) == doctest::Approx(1e-3));
   for (double s : {-5.0, -1.0, 0.0, 0.7, 4.0}) {
     const double h = 1e-6;
-    const double fd1 = (softplus_scale::value(s + h) - softplus_scale::value(s - h)) / (2 * h);
-    CHECK(softplus_scale::derivative(s, softplus_scale::value(s)) == doctest::Approx(fd1).epsilon(1e-8));
-    const double fd2 = (sigmoid_scale::value(s + h) - sigmoid_scale::value(s - h)) / (2 * h);
-    CHECK(sigmoid_scale::derivative(s, sigmoid_scale::value(s)) == doctest::Approx(fd2).epsilon(1e-8));
+    const double fd1 = (softplus_scale::apply(s + h) - softplus_scale::apply(s - h)) / (2 * h);
+    CHECK(softplus_scale::derivative(s, softplus_scale::apply(s)) == doctest::Approx(fd1).epsilon(1e-8));
+    const double fd2 = (sigmoid_scale::apply(s + h) - sigmoid_scale::apply(s - h)) / (2 * h);
+    CHECK(sigmoid_scale::derivative(s, sigmoid_scale::apply(s)) == doctest::Approx(fd2).epsilon(1e-8));
   }
 }
 

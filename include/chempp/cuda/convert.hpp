@@ -106,6 +106,7 @@ template <class Act, class Scale>
   w.blocks = static_cast<std::size_t>(cfg.blocks);
   w.activation = std::is_same_v<Act, flow::tanh_activation> ? activation_id::tanh : activation_id::relu;
   w.scale = std::is_same_v<Scale, flow::softplus_scale> ? scale_id::softplus : scale_id::sigmoid;
+  w.condition_first = cfg.condition_first;
   for (const auto& m : f.mades()) {
     made_weights mw;
     mw.w_in = detail::row_major(m.w_in);

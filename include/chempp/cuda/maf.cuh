@@ -60,7 +60,7 @@ __device__ inline void stage_maf(const maf_layout& L, const T* params, const int
     T* sp = reinterpret_cast<T*>(chempp_maf_smem);
     int* si = reinterpret_cast<int*>(sp + L.total);
     for (int i = static_cast<int>(threadIdx.x); i < L.total; i += static_cast<int>(blockDim.x)) sp[i] = params[i];
-    for (int i = static_cast<int>(threadIdx.x); i < L.transforms * L.d; i += static_cast<int>(blockDim.x)) si[i] = perms[i];
+    for (int i = static_cast<int>(threadIdx.x); i < L.total_ints; i += static_cast<int>(blockDim.x)) si[i] = perms[i];
     __syncthreads();
     p = sp;
     pr = si;
@@ -120,7 +120,7 @@ __global__ void maf_sample_philox(maf_layout L, const T* __restrict__ params, co
     const T* xs = x + (s / n_per_x) * c;
     unsigned attempt = 0;
     for (;;) {
-      CHEMPP_CUDA_UNROLL
+      CHEMPP_UNROLL
       for (int i = 0; i < S::d(L); ++i) z[i] = normal_draw(&st, static_cast<T*>(nullptr));
       maf_inverse_one<T, S>(L, p, pr, z, xs, out);
       if (!box.active) break;
@@ -147,7 +147,7 @@ class batched_maf {
   /// Packs `w` (converted to T) and uploads it once. Throws `invalid_argument` on bad weights
   /// (or beyond `limits`), `cuda_error` when the upload fails.
   explicit batched_maf(const maf_weights& w)
-      : packed_(pack<T>(w)), params_(packed_.params), perms_(packed_.perms), outside_(1), weights_(w) {}
+      : packed_(pack<T>(w)), params_(packed_.params), perms_(packed_.ints), outside_(1), weights_(w) {}
 
   /// D.
   [[nodiscard]] std::size_t features() const noexcept { return static_cast<std::size_t>(packed_.layout.d); }
@@ -251,7 +251,7 @@ class batched_maf {
 
  private:
   [[nodiscard]] std::size_t shared_bytes() const noexcept {
-    return packed_.params.size() * sizeof(T) + packed_.perms.size() * sizeof(int);
+    return packed_.params.size() * sizeof(T) + packed_.ints.size() * sizeof(int);
   }
   [[nodiscard]] bool use_shared() const noexcept { return shared_bytes() <= detail::default_shared_limit; }
 

@@ -94,6 +94,8 @@ struct maf_weights {
   std::size_t blocks = 0;    ///< activated hidden layers per MADE
   activation_id activation = activation_id::tanh;  ///< MADE hidden activation (tanh or relu)
   scale_id scale = scale_id::softplus;             ///< scale parametrisation
+  /// MADE degree rule (`made_shape::condition_first`): false = nflows, hidden degrees start at 1.
+  bool condition_first = false;
   std::vector<made_weights> transforms;            ///< T MADEs
   std::vector<std::vector<int>> permutations;      ///< T permutations of {0..D-1}
   std::vector<double> theta_mean, theta_std;       ///< D each (θ units)

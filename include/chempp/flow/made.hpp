@@ -31,6 +31,8 @@
 
 #include "chempp/core/error.hpp"
 #include "chempp/flow/activation.hpp"
+#include "chempp/kernels/maf.hpp"
+#include "chempp/kernels/simd.hpp"
 
 namespace chempp::flow {
 
@@ -74,8 +76,8 @@ class made {
     in_degree_.resize(d);
     for (Eigen::Index j = 0; j < d; ++j) in_degree_[j] = j + 1;
     hidden_degree_.resize(h);
-    const Eigen::Index mx = std::max<Eigen::Index>(1, d - 1), mn = std::min<Eigen::Index>(1, d - 1);
-    for (Eigen::Index k = 0; k < h; ++k) hidden_degree_[k] = shape.condition_first ? k % d : k % mx + mn;
+    for (Eigen::Index k = 0; k < h; ++k)
+      hidden_degree_[k] = kernels::made_hidden_degree(static_cast<int>(k), static_cast<int>(d), shape.condition_first);
     mask_in = Eigen::MatrixXd::Zero(h, d);
     for (Eigen::Index k = 0; k < h; ++k)
       for (Eigen::Index j = 0; j < d; ++j) mask_in(k, j) = hidden_degree_[k] >= in_degree_[j] ? 1.0 : 0.0;
@@ -178,7 +180,7 @@ class made {
       a.noalias() = w_hidden[k] * cache.post[k];
       a.colwise() += b_hidden[k];
       cache.post[k + 1].resize(a.rows(), a.cols());
-      Act::value_n(a.data(), cache.post[k + 1].data(), static_cast<std::size_t>(a.size()));
+      kernels::map_n<Act>(a.data(), cache.post[k + 1].data(), static_cast<std::size_t>(a.size()));
     }
     out.noalias() = w_out * cache.post[nb];
     out.colwise() += b_out;

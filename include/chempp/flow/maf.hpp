@@ -41,6 +41,8 @@
 #include "chempp/core/error.hpp"
 #include "chempp/flow/activation.hpp"
 #include "chempp/flow/detail/simd_math.hpp"
+#include "chempp/kernels/maf.hpp"
+#include "chempp/kernels/simd.hpp"
 #include "chempp/flow/made.hpp"
 #include "chempp/flow/permutation.hpp"
 
@@ -62,60 +64,21 @@ struct maf_config {
 };
 
 /// Requirements on a scale parametrisation of the affine transform y = scale(s) u + m:
-/// `value(s)` > 0 and `derivative(s, value(s))` = d scale / d s, plus a `name` for weight files.
-/// Vectorised forms: `value_n(s, y, n)` and `derivative_n(s, scale, y, n)` over arrays.
+/// `apply(s)` > 0 and `derivative(s, apply(s))` = d scale / d s, for any value type, plus a `name`
+/// for weight files. The policies are defined once in `chempp/kernels/functions.hpp`.
 template <class S>
-concept AffineScale = requires(double s, const double* in, double* out, std::size_t n) {
-  { S::value(s) } -> std::convertible_to<double>;
+concept AffineScale = requires(double s) {
+  { S::apply(s) } -> std::convertible_to<double>;
   { S::derivative(s, s) } -> std::convertible_to<double>;
-  S::value_n(in, out, n);
-  S::derivative_n(in, in, out, n);
   { S::name } -> std::convertible_to<std::string_view>;
 };
 
-/// nflows 0.14 (the version sbi 0.23.1 runs): scale = softplus(s) + 1e-3 ∈ (1e-3, ∞); never 0,
-/// so log scale is finite, and it can expand as well as contract (a posterior narrower than the
-/// prior needs scale > 1 in the data → noise direction). This is the default.
-struct softplus_scale {
-  static constexpr const char* name = "softplus";
-  static constexpr double minimum = 1e-3;  ///< lower bound of the scale
-  /// log(1 + e^s) + 1e-3, evaluated without overflow.
-  [[nodiscard]] static double value(double s) noexcept {
-    return std::max(s, 0.0) + std::log1p(std::exp(-std::abs(s))) + minimum;
-  }
-  /// d scale / d s = sigmoid(s).
-  [[nodiscard]] static double derivative(double s, double /*scale*/) noexcept { return 1.0 / (1.0 + std::exp(-s)); }
-  /// y = value(s) element-wise (xsimd).
-  static void value_n(const double* s, double* y, std::size_t n) noexcept { internal::softplus_n(s, y, n, minimum); }
-  /// y = derivative(s, scale) element-wise (xsimd).
-  static void derivative_n(const double* s, const double* /*scale*/, double* y, std::size_t n) noexcept {
-    internal::sigmoid_n(s, y, n, 0.0);
-  }
-};
-
-/// Older nflows (commented out in 0.14): scale = sigmoid(s + 2) + 1e-3 ∈ (1e-3, 1.001). Bounded,
-/// so each transform can only contract; kept for comparison (see docs/flow.md).
-struct sigmoid_scale {
-  static constexpr const char* name = "sigmoid";
-  static constexpr double shift = 2.0;     ///< added to the unconstrained output
-  static constexpr double minimum = 1e-3;  ///< lower bound of the scale
-  /// sigmoid(s + 2) + 1e-3.
-  [[nodiscard]] static double value(double s) noexcept { return 1.0 / (1.0 + std::exp(-(s + shift))) + minimum; }
-  /// d scale / d s = sigmoid (1 - sigmoid), from the scale value.
-  [[nodiscard]] static double derivative(double /*s*/, double scale) noexcept {
-    const double sg = scale - minimum;
-    return sg * (1.0 - sg);
-  }
-  /// y = value(s) element-wise (xsimd).
-  static void value_n(const double* s, double* y, std::size_t n) noexcept {
-    internal::sigmoid_n(s, y, n, shift);
-    for (std::size_t i = 0; i < n; ++i) y[i] += minimum;
-  }
-  /// y = derivative(s, scale) element-wise.
-  static void derivative_n(const double* /*s*/, const double* scale, double* y, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) y[i] = derivative(0.0, scale[i]);
-  }
-};
+/// nflows 0.14 (the version sbi 0.23.1 runs): scale = softplus(s) + 1e-3 ∈ (1e-3, ∞); never 0, and
+/// it can expand as well as contract. The default.
+using softplus_scale = kernels::softplus_scale;
+/// Older nflows (commented out in 0.14): scale = sigmoid(s + 2) + 1e-3 ∈ (1e-3, 1.001); each
+/// transform can only contract; kept for comparison (see docs/flow.md).
+using sigmoid_scale = kernels::sigmoid_scale;
 
 static_assert(AffineScale<softplus_scale>);
 static_assert(AffineScale<sigmoid_scale>);
@@ -126,7 +89,7 @@ struct maf_workspace {
   std::vector<Eigen::MatrixXd> out;    ///< MADE outputs, 2D × B
   std::vector<Eigen::MatrixXd> s;      ///< unconstrained scales (MADE rows 0..D-1), D × B
   std::vector<Eigen::MatrixXd> scale;  ///< scales, D × B
-  Eigen::MatrixXd logsc, dsc;          ///< log scale / d scale / ds scratch
+  Eigen::MatrixXd dsc;                 ///< d scale / ds scratch
   std::vector<made_cache> cache;       ///< MADE caches
   Eigen::VectorXd log_q;               ///< per-sample log density (standardised θ space)
   Eigen::MatrixXd g, gy, gout, gu;     ///< backward scratch
@@ -152,6 +115,72 @@ inline double context_z(const char* fn, Eigen::Index j, double v, double mean, d
                            chempp::detail::format_value(limit) + "): outside the data the flow was trained on");
   }
   return z;
+}
+
+/// Accessors of a `conditional_maf`'s tensors for `kernels::pack_maf`.
+template <class Flow>
+struct maf_source {
+  const Flow& f;
+  [[nodiscard]] double w_in(int t, int k, int i) const { return f.mades()[std::size_t(t)].w_in(k, i); }
+  [[nodiscard]] double w_ctx(int t, int k, int j) const { return f.mades()[std::size_t(t)].w_ctx(k, j); }
+  [[nodiscard]] double b_in(int t, int k) const { return f.mades()[std::size_t(t)].b_in[k]; }
+  [[nodiscard]] double w_hidden(int t, int l, int k, int j) const { return f.mades()[std::size_t(t)].w_hidden[std::size_t(l)](k, j); }
+  [[nodiscard]] double b_hidden(int t, int l, int k) const { return f.mades()[std::size_t(t)].b_hidden[std::size_t(l)][k]; }
+  [[nodiscard]] double w_out(int t, int r, int k) const { return f.mades()[std::size_t(t)].w_out(r, k); }
+  [[nodiscard]] double b_out(int t, int r) const { return f.mades()[std::size_t(t)].b_out[r]; }
+  [[nodiscard]] int perm(int t, int i) const { return int(f.permutations()[std::size_t(t)][std::size_t(i)]); }
+  [[nodiscard]] double theta_mean(int i) const { return f.theta_mean()[i]; }
+  [[nodiscard]] double theta_std(int i) const { return f.theta_std()[i]; }
+  [[nodiscard]] double x_mean(int j) const { return f.x_mean()[j]; }
+  [[nodiscard]] double x_std(int j) const { return f.x_std()[j]; }
+};
+
+/// Kernel value type of the CPU drivers: K registers of xsimd::batch<T, Arch> in flight.
+template <class T, class Arch = xsimd::default_arch, int K = 2>
+using lanes_of = kernels::multi<xsimd::batch<T, Arch>, K>;
+
+/// log q(θ_n | x_n) of the first k dimensions for every row (θ: N × D, x: N × C or 1 × C) with
+/// the shared forward kernel on V = `lanes_of<T, …>` (`V::lanes` rows per call). `check` names
+/// the caller for the error raised when a result is not finite (only NaN/inf input can do that).
+template <class Act, class Scale, class V, class T>
+void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen::Ref<const Eigen::MatrixXd>& theta,
+                   const Eigen::Ref<const Eigen::MatrixXd>& x, int k, Eigen::Ref<Eigen::VectorXd> out) {
+  const kernels::maf_layout& L = pk.layout;
+  constexpr auto lanes = static_cast<Eigen::Index>(V::lanes);
+  const auto d = static_cast<std::size_t>(L.d), c = static_cast<std::size_t>(L.c);
+  const Eigen::Index n = theta.rows();
+  const bool shared = x.rows() == 1 && n != 1;
+  std::vector<V> u(d), cv(std::max<std::size_t>(c, 1)), work(static_cast<std::size_t>(kernels::maf_work_size(L.d, L.h, L.blocks)));
+  std::vector<T> buf(std::max(d, c) * static_cast<std::size_t>(lanes)), lq(static_cast<std::size_t>(lanes));
+  const T* p = pk.params.data();
+  double log_norm = -0.5 * double(k) * std::log(2.0 * std::numbers::pi);
+  for (int i = 0; i < k; ++i) log_norm -= std::log(double(p[L.o_theta_std + i]));
+  for (Eigen::Index s0 = 0; s0 < n; s0 += lanes) {
+    const Eigen::Index m = std::min(lanes, n - s0);
+    auto row = [&](Eigen::Index l) { return s0 + (l < m ? l : 0); };
+    for (std::size_t i = 0; i < d; ++i) {
+      const auto ii = static_cast<Eigen::Index>(i);
+      const double mu = double(p[L.o_theta_mean + int(i)]), sd = double(p[L.o_theta_std + int(i)]);
+      for (Eigen::Index l = 0; l < lanes; ++l) buf[std::size_t(l)] = static_cast<T>((theta(row(l), ii) - mu) / sd);
+      u[i] = V::load(buf.data());
+    }
+    for (std::size_t j = 0; j < c; ++j) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      const double mu = double(p[L.o_x_mean + int(j)]), sd = double(p[L.o_x_std + int(j)]);
+      for (Eigen::Index l = 0; l < lanes; ++l) buf[std::size_t(l)] = static_cast<T>((x(shared ? 0 : row(l), jj) - mu) / sd);
+      cv[j] = V::load(buf.data());
+    }
+    kernels::maf_forward<Act, Scale, kernels::dynamic_shape>(L, p, pk.ints.data(), u.data(), cv.data(), k, work.data())
+        .store(lq.data());
+    for (Eigen::Index l = 0; l < m; ++l) {
+      const double v = double(lq[std::size_t(l)]) + log_norm;
+      if (!std::isfinite(v)) {
+        for (Eigen::Index i = 0; i < theta.cols(); ++i) check_finite(fn, "theta", theta(s0 + l, i));
+        for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(shared ? 0 : s0 + l, j));
+      }
+      out[s0 + l] = v;
+    }
+  }
 }
 }  // namespace internal
 /// A conditional MAF with activation policy `Act`.
@@ -205,6 +234,20 @@ class conditional_maf {
       if (!is_permutation_of(p, config_.features))
         throw invalid_argument("conditional_maf::set_permutations: not a permutation of {0..D-1}");
     perms_ = std::move(perms);
+  }
+
+  /// The weights packed for the shared kernels (`kernels::pack_maf`: hidden units sorted by degree,
+  /// in precision T). \throws invalid_argument if a weight outside the MADE masks is not zero.
+  template <class T = double>
+  [[nodiscard]] kernels::packed_maf<T> packed() const {
+    kernels::maf_layout L;
+    L.d = int(features());
+    L.c = int(context_size());
+    L.h = int(config_.hidden);
+    L.blocks = int(config_.blocks);
+    L.transforms = int(config_.transforms);
+    L.condition_first = config_.condition_first ? 1 : 0;
+    return kernels::pack_maf<T>(L, internal::maf_source<conditional_maf>{*this}, "conditional_maf::packed");
   }
 
   // ---- standardisation ------------------------------------------------------------------------
@@ -322,10 +365,8 @@ class conditional_maf {
       auto& sc = ws.scale[t];
       ws.s[t] = ws.out[t].topRows(d);
       sc.resize(d, b);
-      Scale::value_n(ws.s[t].data(), sc.data(), static_cast<std::size_t>(sc.size()));
-      ws.logsc.resize(d, b);
-      internal::log_n(sc.data(), ws.logsc.data(), static_cast<std::size_t>(sc.size()));
-      ws.log_q += ws.logsc.colwise().sum().transpose();
+      kernels::map_n<Scale>(ws.s[t].data(), sc.data(), static_cast<std::size_t>(sc.size()));
+      ws.log_q += sc.array().log().matrix().colwise().sum().transpose();
       auto& next = ws.u[t + 1];
       next.resize(d, b);
       const auto& p = perms_[t];
@@ -356,7 +397,7 @@ class conditional_maf {
       const auto& sc = ws.scale[t];
       // d/dscale of [y = scale u + m] and of [-w log scale]
       ws.dsc.resize(d, b);
-      Scale::derivative_n(ws.s[t].data(), sc.data(), ws.dsc.data(), static_cast<std::size_t>(sc.size()));
+      kernels::map2_n<Scale>(ws.s[t].data(), sc.data(), ws.dsc.data(), static_cast<std::size_t>(sc.size()));
       ws.gout.topRows(d) = (ws.gy.cwiseProduct(u) - weight * sc.cwiseInverse()).cwiseProduct(ws.dsc);
       ws.gout.bottomRows(d) = ws.gy;
       const bool need_u = (t > 0) || (grad_u0 != nullptr);
@@ -429,33 +470,53 @@ class conditional_maf {
       (void)internal::context_z(fn, j, xv[j], x_mean_[j], x_std_[j], context_z_limit_);
     }
     Eigen::MatrixXd c = ((xv - x_mean_).array() / x_std_.array()).matrix().replicate(1, n);
-    // N(0,1) by vectorised Box-Muller (internal::normal_fill), the same stream as maf_sampler
-    Eigen::MatrixXd z(features(), n + 1);
-    internal::normal_fill(rng, z.data(), static_cast<std::size_t>(2 * ((features() * n + 1) / 2)));
-    z.conservativeResize(features(), n);
+    // N(0,1) base points: sample s, dimension i is draw s of dimension i's counter-based stream,
+    // keyed by one engine call (kernels/random.hpp), the same draws as maf_sampler
+    const std::uint64_t key = internal::stream_key(rng);
+    Eigen::MatrixXd z(features(), n);
+    std::vector<double> row(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < features(); ++i) {
+      kernels::normal_fill(kernels::dimension_key(key, static_cast<std::uint64_t>(i)), 0, row.data(), row.size());
+      for (Eigen::Index s = 0; s < n; ++s) z(i, s) = row[static_cast<std::size_t>(s)];
+    }
     Eigen::MatrixXd u0 = inverse_standardized(z, c);
     return ((u0.array().colwise() * theta_std_.array()).colwise() + theta_mean_.array()).transpose();
   }
 
-  /// Inverse of the flow in standardised space: base points z (D × B) → u0 (D × B).
+  /// Inverse of the flow in standardised space: base points z (D × B) → u0 (D × B), context c
+  /// (C × B), with the shared kernel (`kernels::maf_inverse`).
   [[nodiscard]] Eigen::MatrixXd inverse_standardized(const Eigen::Ref<const Eigen::MatrixXd>& z,
                                                      const Eigen::Ref<const Eigen::MatrixXd>& c) const {
-    const Eigen::Index d = features(), b = z.cols();
-    Eigen::MatrixXd cur = z, y(d, b), u(d, b), out;
-    made_cache cache;
-    for (std::size_t tt = mades_.size(); tt > 0; --tt) {
-      const std::size_t t = tt - 1;
-      const auto& p = perms_[t];
-      for (Eigen::Index i = 0; i < d; ++i) y.row(p[static_cast<std::size_t>(i)]) = cur.row(i);
-      u.setZero();
-      for (Eigen::Index i = 0; i < d; ++i) {
-        mades_[t].forward(u, c, cache, out);
-        for (Eigen::Index j = 0; j < b; ++j)
-          u(i, j) = (y(i, j) - out(d + i, j)) / Scale::value(out(i, j));
+    using V = internal::lanes_of<double>;
+    const auto pk = packed<double>();
+    const auto& L = pk.layout;
+    const auto d = static_cast<std::size_t>(L.d), h = static_cast<std::size_t>(L.h), nc = static_cast<std::size_t>(L.c);
+    constexpr auto lanes = static_cast<Eigen::Index>(V::lanes);
+    Eigen::MatrixXd out(z.rows(), z.cols());
+    std::vector<V> cur(d), cv(std::max<std::size_t>(nc, 1)), ctxb(static_cast<std::size_t>(L.transforms) * h),
+        work(static_cast<std::size_t>(kernels::maf_work_size(L.d, L.h, L.blocks)));
+    std::vector<double> buf(std::max(d, nc) * static_cast<std::size_t>(lanes));
+    for (Eigen::Index s0 = 0; s0 < z.cols(); s0 += lanes) {
+      const Eigen::Index m = std::min(lanes, z.cols() - s0);
+      auto col = [&](Eigen::Index l) { return s0 + (l < m ? l : 0); };
+      for (std::size_t i = 0; i < d; ++i) {
+        for (Eigen::Index l = 0; l < lanes; ++l) buf[std::size_t(l)] = z(Eigen::Index(i), col(l));
+        cur[i] = V::load(buf.data());
       }
-      cur = u;
+      for (std::size_t j = 0; j < nc; ++j) {
+        for (Eigen::Index l = 0; l < lanes; ++l) buf[std::size_t(l)] = c(Eigen::Index(j), col(l));
+        cv[j] = V::load(buf.data());
+      }
+      for (int t = 0; t < L.transforms; ++t)
+        kernels::maf_context_bias<kernels::dynamic_shape>(L, pk.params.data(), t, cv.data(), ctxb.data() + std::size_t(t) * h);
+      const auto bias = [&](int t, int k) { return ctxb[std::size_t(t) * h + std::size_t(k)]; };
+      kernels::maf_inverse<Act, Scale, kernels::dynamic_shape>(L, pk.params.data(), pk.ints.data(), cur.data(), bias, work.data());
+      for (std::size_t i = 0; i < d; ++i) {
+        cur[i].store(buf.data());
+        for (Eigen::Index l = 0; l < m; ++l) out(Eigen::Index(i), s0 + l) = buf[std::size_t(l)];
+      }
     }
-    return cur;
+    return out;
   }
 
   /// Standardises θ (N × D rows) and x (N × C or 1 × C) into column-per-sample u0 and c.
@@ -470,26 +531,9 @@ class conditional_maf {
  private:
   Eigen::VectorXd log_prob_impl(const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
                                 Eigen::Index k) const {
-    const Eigen::Index n = theta.rows(), chunk = 512;
-    Eigen::VectorXd result(n);
-    maf_workspace ws;
-    Eigen::MatrixXd u0, c;
-    const double log_sigma = theta_std_.head(k).array().log().sum();
-    const double c0 = -0.5 * double(k) * std::log(2.0 * std::numbers::pi);
-    for (Eigen::Index s = 0; s < n; s += chunk) {
-      const Eigen::Index m = std::min(chunk, n - s);
-      if (x.rows() == 1) standardize(theta.middleRows(s, m), x, u0, c);
-      else standardize(theta.middleRows(s, m), x.middleRows(s, m), u0, c);
-      forward_standardized(u0, c, ws);
-      if (k == features()) {
-        result.segment(s, m) = ws.log_q.array() - log_sigma;
-      } else {
-        Eigen::VectorXd lq = Eigen::VectorXd::Constant(m, c0 - log_sigma);
-        for (const auto& sc : ws.scale) lq += sc.topRows(k).array().log().matrix().colwise().sum().transpose();
-        lq -= 0.5 * ws.u.back().topRows(k).colwise().squaredNorm().transpose();
-        result.segment(s, m) = lq;
-      }
-    }
+    Eigen::VectorXd result(theta.rows());
+    internal::log_prob_rows<Act, Scale, internal::lanes_of<double>>("conditional_maf::log_prob", packed<double>(), theta, x,
+                                                                    int(k), result);
     return result;
   }
 

@@ -5,7 +5,8 @@
 /// does for NPE-C with proposal = prior (docs/sbi-pipeline.md §4): loss = mean -log q(θ|x), Adam,
 /// mini-batches drawn without replacement each epoch, a held-out validation split, early stopping
 /// after `patience` epochs without a validation improvement (the best weights are restored),
-/// gradient-norm clipping. The z-scoring of θ and x is learned from the training split and stored
+/// gradient-norm clipping. The epoch loop and Adam are the library's one implementation
+/// (nn/training_loop.hpp, nn/optimizer.hpp), shared with the emulator's trainer. The z-scoring of θ and x is learned from the training split and stored
 /// in the flow. Everything is seeded by `train_options::seed`: the same inputs give bit-identical
 /// weights.
 
@@ -17,12 +18,15 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <span>
 #include <type_traits>
 #include <vector>
 
 #include "chempp/core/error.hpp"
 #include "chempp/core/compat_eigen.hpp"
 #include "chempp/flow/maf.hpp"
+#include "chempp/nn/optimizer.hpp"
+#include "chempp/nn/training_loop.hpp"
 
 namespace chempp::flow {
 
@@ -67,13 +71,6 @@ struct no_training_observer {
 template <class O>
 concept TrainingObserver = std::invocable<O&, const epoch_report&>;
 
-namespace internal {
-/// Adam state (PyTorch's update rule with bias correction).
-struct adam_state {
-  Eigen::VectorXd m, v;
-  long long step = 0;
-};
-}  // namespace internal
 
 /// Mean NLL of the pairs in columns `idx` of the standardised data (no gradient), in nats.
 template <class Flow>
@@ -142,30 +139,29 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
   flow.standardize(theta, x, u, c);
 
   Flow grad = flow;
-  internal::adam_state adam;
   Eigen::VectorXd p = flow.parameters();
-  adam.m = Eigen::VectorXd::Zero(p.size());
-  adam.v = Eigen::VectorXd::Zero(p.size());
+  nn::adam_options ao;
+  ao.learning_rate = opt.learning_rate;
+  ao.beta1 = opt.beta1;
+  ao.beta2 = opt.beta2;
+  ao.epsilon = opt.epsilon;
+  nn::adam<double> adam(static_cast<std::size_t>(p.size()), ao);  // the library's one Adam (PyTorch's rule)
   Eigen::VectorXd g(p.size()), best = p;
   maf_workspace ws;
   Eigen::MatrixXd ub, cb;
   const double log_sigma = flow.theta_std().array().log().sum();
 
   train_result result;
-  double best_val = std::numeric_limits<double>::infinity();
-  int since = 0;
-  for (int epoch = 0; epoch < opt.max_epochs; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
+  const auto train_epoch = [&](std::size_t) {
     shuffle(tr);
     double loss_sum = 0.0;
-    const auto ntr = static_cast<Eigen::Index>(tr.size());
-    for (Eigen::Index s = 0; s < ntr; s += opt.batch_size) {
-      const Eigen::Index m = std::min(opt.batch_size, ntr - s);
+    nn::for_each_batch(tr, static_cast<std::size_t>(opt.batch_size), [&](std::span<const Eigen::Index> batch) {
+      const auto m = static_cast<Eigen::Index>(batch.size());
       ub.resize(u.rows(), m);
       cb.resize(c.rows(), m);
       for (Eigen::Index j = 0; j < m; ++j) {
-        ub.col(j) = u.col(tr[static_cast<std::size_t>(s + j)]);
-        cb.col(j) = c.col(tr[static_cast<std::size_t>(s + j)]);
+        ub.col(j) = u.col(batch[static_cast<std::size_t>(j)]);
+        cb.col(j) = c.col(batch[static_cast<std::size_t>(j)]);
       }
       grad.zero_parameters();
       flow.forward_standardized(ub, cb, ws);
@@ -177,45 +173,35 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
         const double coef = opt.clip_norm / (norm + 1e-6);  // torch.nn.utils.clip_grad_norm_
         if (coef < 1.0) g *= coef;
       }
-      ++adam.step;
-      const double bc1 = 1.0 - std::pow(opt.beta1, double(adam.step));
-      const double bc2 = 1.0 - std::pow(opt.beta2, double(adam.step));
-      adam.m = opt.beta1 * adam.m + (1.0 - opt.beta1) * g;
-      adam.v = opt.beta2 * adam.v + (1.0 - opt.beta2) * g.cwiseAbs2();
-      p.array() -= (opt.learning_rate / bc1) * adam.m.array() /
-                   ((adam.v.array() / bc2).sqrt() + opt.epsilon);
+      adam.step(p, g);
       flow.set_parameters(p);
-    }
+    });
+    return loss_sum / double(tr.size());
+  };
+  double last_train = 0.0;
+  const auto criterion = [&] { return val.empty() ? last_train : mean_nll_standardized(flow, u, c, val, ws); };
+  const auto report = [&](std::size_t e, double train_loss, double crit, double seconds) {
     epoch_report rep;
-    rep.epoch = epoch;
-    rep.train_loss = loss_sum / double(ntr);
-    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    rep.validation_loss = val.empty() ? rep.train_loss : mean_nll_standardized(flow, u, c, val, ws);
+    rep.epoch = static_cast<int>(e);
+    rep.train_loss = train_loss;
+    rep.validation_loss = crit;
+    rep.seconds = seconds;
     result.history.push_back(rep);
-    result.epochs = epoch + 1;
-    // sbi's _converged(): improvement resets the counter and stores the weights.
-    if (epoch == 0 || rep.validation_loss < best_val) {
-      best_val = rep.validation_loss;
-      best = p;
-      result.best_epoch = epoch;
-      since = 0;
-    } else {
-      ++since;
-    }
-    bool keep_going = true;
     if constexpr (std::is_same_v<std::invoke_result_t<Observer&, const epoch_report&>, bool>) {
-      keep_going = observer(rep);
+      return static_cast<bool>(observer(rep));
     } else {
       observer(rep);
+      return true;
     }
-    if (since > opt.patience - 1) {
-      result.early_stopped = true;
-      break;
-    }
-    if (!keep_going) break;
-  }
+  };
+  const nn::epoch_rules rules{static_cast<std::size_t>(std::max(opt.max_epochs, 0)), static_cast<std::size_t>(opt.patience), 0.0};
+  const nn::epoch_outcome out = nn::run_epochs(
+      rules, [&](std::size_t e) { return last_train = train_epoch(e); }, criterion, [&] { best = p; }, report);
+  result.epochs = static_cast<int>(out.epochs);
+  result.best_epoch = static_cast<int>(out.best_epoch);
+  result.early_stopped = out.by_patience;
   flow.set_parameters(best);
-  result.best_validation_loss = best_val;
+  result.best_validation_loss = out.best;
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include <concepts>
 #include <cstddef>
 
+#include "chempp/kernels/simd.hpp"
 #include "chempp/nn/activation.hpp"
 #include "chempp/nn/tensor.hpp"
 
@@ -98,24 +99,21 @@ class activation_layer {
   [[nodiscard]] std::size_t output_size() const noexcept { return size_; }
   [[nodiscard]] std::size_t num_parameters() const noexcept { return 0; }
 
-  /// `y = f(x)` element-wise.
+  /// `y = f(x)` element-wise (xsimd map of the policy, kernels::map_n).
   template <class X, class Y>
   void forward(const X& x, Y& y) const {
-    if constexpr (requires { Act::eigen_apply(x.array()); }) {
-      y = Act::eigen_apply(x.array()).matrix();
-    } else {
-      y = x.unaryExpr([](T v) { return Act::apply(v); });
-    }
+    const matrix<T>& xe = x;  // an expression is evaluated once
+    y.resize(xe.rows(), xe.cols());
+    kernels::map_n<Act>(xe.data(), y.data(), static_cast<std::size_t>(xe.size()));
   }
   /// `dx = dy * f'(x)` with the derivative expressed through `x` and `y = f(x)`.
   template <class X, class Y, class DY, class DX>
   void backward(const X& x, const Y& y, const DY& dy, DX& dx) const {
-    if constexpr (requires { Act::eigen_derivative(x.array(), y.array()); }) {
-      dx = (dy.array() * Act::eigen_derivative(x.array(), y.array())).matrix();
-      return;
-    }
-    dx = dy.binaryExpr(x.binaryExpr(y, [](T a, T b) { return Act::derivative(a, b); }),
-                       [](T a, T b) { return a * b; });
+    const matrix<T>& xe = x;
+    const matrix<T>& ye = y;
+    dx.resize(xe.rows(), xe.cols());
+    kernels::map2_n<Act>(xe.data(), ye.data(), dx.data(), static_cast<std::size_t>(xe.size()));
+    dx.array() *= dy.array();
   }
   /// No parameters: nothing to write.
   template <class X, class DY, class G>

@@ -23,6 +23,8 @@
 
 #include "chempp/core/compat_xsimd.hpp"
 #include "chempp/core/error.hpp"
+#include "chempp/kernels/mlp.hpp"
+#include "chempp/kernels/simd.hpp"
 #include "chempp/nn/activation.hpp"
 #include "chempp/nn/mlp.hpp"
 
@@ -79,6 +81,8 @@ class simd_mlp {
   /// Throws `invalid_argument` if a layer is wider than `max_width`.
   template <class U>
   explicit simd_mlp(const mlp<U>& net) : sizes_(net.sizes()), acts_(net.activations()) {
+    if (acts_.size() > static_cast<std::size_t>(kernels::mlp_limits::max_layers))
+      throw invalid_argument("simd_mlp: more than " + std::to_string(kernels::mlp_limits::max_layers) + " layers");
     for (auto s : sizes_)
       if (s > max_width)
         throw invalid_argument("simd_mlp: layer width " + std::to_string(s) + " exceeds max_width " +
@@ -126,11 +130,28 @@ class simd_mlp {
           wt[i * pad + o] = static_cast<T>(w[o * in + i]);
         }
       }
-      w_.push_back(std::move(wr));
+      layout_.sizes[l] = static_cast<int>(in);
+      layout_.sizes[l + 1] = static_cast<int>(out);
+      layout_.act[l] = static_cast<int>(acts_[l]);
+      layout_.w_off[l] = static_cast<int>(params_.size());
+      params_.insert(params_.end(), wr.begin(), wr.end());
+      layout_.b_off[l] = static_cast<int>(params_.size());
+      params_.insert(params_.end(), bp.begin(), bp.begin() + static_cast<std::ptrdiff_t>(out));
       wt_.push_back(std::move(wt));
       b_.push_back(std::move(bp));
     }
+    layout_.n_layers = static_cast<int>(nl);
+    if (!out_scale_.empty()) {
+      layout_.out_scale_off = static_cast<int>(params_.size());
+      params_.insert(params_.end(), out_scale_.begin(), out_scale_.end());
+      layout_.out_mean_off = static_cast<int>(params_.size());
+      params_.insert(params_.end(), out_mean_.begin(), out_mean_.end());
+    }
+    layout_.total = static_cast<int>(params_.size());
   }
+
+  /// Multiply-adds per sample (kernels::mlp_multiply_adds), for FLOP-rate reports.
+  [[nodiscard]] double multiply_adds() const noexcept { return kernels::mlp_multiply_adds(layout_); }
 
   /// Name of the instruction set this kernel was compiled for (e.g. "avx512bw", "sse2").
   static constexpr const char* arch_name() noexcept { return Arch::name(); }
@@ -153,45 +174,23 @@ class simd_mlp {
     for (std::size_t o = 0; o < out_scale_.size(); ++o) y[o] = y[o] * out_scale_[o] + out_mean_[o];
   }
 
-  /// U * lanes samples starting at `s0`, one sample per lane.
+  /// U * lanes samples starting at `s0`, one sample per lane: the shared dense forward pass
+  /// (kernels::mlp_forward) on U registers in flight.
   template <std::size_t U>
   void block(const T* x, T* y, std::size_t s0) const noexcept {
-    alignas(64) T buf[2][max_width * U * lanes];
-    T* cur = buf[0];
-    T* nxt = buf[1];
-    const std::size_t n_in = input_size();
-    for (std::size_t u = 0; u < U; ++u)
-      for (std::size_t l = 0; l < lanes; ++l) {
-        const T* src = x + (s0 + u * lanes + l) * n_in;
-        for (std::size_t f = 0; f < n_in; ++f) cur[(f * U + u) * lanes + l] = src[f];
-      }
-    for (std::size_t layer = 0; layer < acts_.size(); ++layer) {
-      const std::size_t in = sizes_[layer], out = sizes_[layer + 1];
-      const T* w = w_[layer].data();
-      const T* b = b_[layer].data();
-      visit_activation(acts_[layer], [&](auto fn) {
-        using act = decltype(fn);
-        for (std::size_t o = 0; o < out; ++o) {
-          batch_type acc[U];
-          for (std::size_t u = 0; u < U; ++u) acc[u] = batch_type(b[o]);
-          const T* wo = w + o * in;
-          for (std::size_t i = 0; i < in; ++i) {
-            const batch_type wi(wo[i]);
-            for (std::size_t u = 0; u < U; ++u)
-              acc[u] = xsimd::fma(wi, batch_type::load_aligned(cur + (i * U + u) * lanes), acc[u]);
-          }
-          for (std::size_t u = 0; u < U; ++u) act::apply(acc[u]).store_aligned(nxt + (o * U + u) * lanes);
-        }
-      });
-      std::swap(cur, nxt);
+    using V = kernels::multi<batch_type, int(U)>;
+    V buf[2][max_width];
+    alignas(64) T tmp[U * lanes];
+    const std::size_t n_in = input_size(), n_out = output_size();
+    for (std::size_t f = 0; f < n_in; ++f) {
+      for (std::size_t l = 0; l < U * lanes; ++l) tmp[l] = x[(s0 + l) * n_in + f];
+      buf[0][f] = V::load(tmp);
     }
-    const std::size_t n_out = output_size();
-    for (std::size_t u = 0; u < U; ++u)
-      for (std::size_t l = 0; l < lanes; ++l) {
-        T* dst = y + (s0 + u * lanes + l) * n_out;
-        for (std::size_t o = 0; o < n_out; ++o) dst[o] = cur[(o * U + u) * lanes + l];
-        finish_output(dst);
-      }
+    const V* out = kernels::mlp_forward(layout_, params_.data(), buf[0], buf[1]);
+    for (std::size_t o = 0; o < n_out; ++o) {
+      out[o].store(tmp);
+      for (std::size_t l = 0; l < U * lanes; ++l) y[(s0 + l) * n_out + o] = tmp[l];
+    }
   }
 
   /// `K` consecutive SIMD blocks of outputs (starting at `ob`) of one layer for one sample,
@@ -255,7 +254,9 @@ class simd_mlp {
 
   std::vector<std::size_t> sizes_;
   std::vector<activation> acts_;
-  std::vector<std::vector<T>> w_, wt_, b_;
+  kernels::mlp_layout layout_;  // the packed network of the shared kernel (block path)
+  std::vector<T> params_;
+  std::vector<std::vector<T>> wt_, b_;
   std::vector<T> out_scale_, out_mean_;
 };
 

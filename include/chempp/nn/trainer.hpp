@@ -26,6 +26,7 @@
 #include "chempp/nn/mlp.hpp"
 #include "chempp/nn/optimizer.hpp"
 #include "chempp/nn/tensor.hpp"
+#include "chempp/nn/training_loop.hpp"
 
 namespace chempp::nn {
 
@@ -112,19 +113,17 @@ training_result train_loop(mlp<T>& net, const matrix<T>& xs, const matrix<T>& ys
     net.parameters() = keep;
     return acc / static_cast<double>(val_idx.size());
   };
-  std::size_t since_best = 0;
-  const auto t_start = std::chrono::steady_clock::now();
-  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
-  for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    if (o.shuffle_each_epoch && epoch > 1) std::shuffle(order.begin(), order.end(), rng);
+  double last_train = 0.0;
+  const auto train_epoch = [&](std::size_t e) {
+    if (o.shuffle_each_epoch && e > 0) std::shuffle(order.begin(), order.end(), rng);
     double sum = 0.0;
     std::size_t nb = 0;
-    for (std::size_t s = 0; s < order.size(); s += o.batch_size) {
-      const auto len = static_cast<Eigen::Index>(std::min(o.batch_size, order.size() - s));
+    for_each_batch(order, o.batch_size, [&](std::span<const std::size_t> batch) {
+      const auto len = static_cast<Eigen::Index>(batch.size());
       xb.resize(n_in, len);
       yb.resize(n_out, len);
       for (Eigen::Index j = 0; j < len; ++j) {
-        const auto src = static_cast<Eigen::Index>(order[s + static_cast<std::size_t>(j)]);
+        const auto src = static_cast<Eigen::Index>(batch[static_cast<std::size_t>(j)]);
         xb.col(j) = xs.col(src);
         yb.col(j) = ys.col(src);
       }
@@ -134,36 +133,33 @@ training_result train_loop(mlp<T>& net, const matrix<T>& xs, const matrix<T>& ys
       loss.gradient(ws.post.back(), yb, g_out);
       net.backward(ws, g_out, grad);
       opt.step(net.parameters(), grad);
-    }
+    });
     opt.evaluation_parameters(net.parameters(), eval_params);
-    const epoch_report rep{epoch, nb ? sum / static_cast<double>(nb) : 0.0, evaluate(eval_params),
-                           static_cast<std::size_t>(opt.steps())};
+    last_train = nb ? sum / static_cast<double>(nb) : 0.0;
+    return last_train;
+  };
+  double last_val = 0.0;
+  const auto criterion = [&] {
+    last_val = evaluate(eval_params);
+    return val_idx.empty() ? last_train : last_val;
+  };
+  const auto report = [&](std::size_t e, double train_loss, double, double) {
+    const epoch_report rep{e + 1, train_loss, last_val, static_cast<std::size_t>(opt.steps())};
     res.history.push_back(rep);
-    const double crit = val_idx.empty() ? rep.train_loss : rep.validation_loss;
-    if (crit < res.best_validation_loss || best_params.size() == 0) {
-      res.best_validation_loss = crit;
-      res.best_epoch = epoch;
-      best_params = eval_params;
-      since_best = 0;
-    } else {
-      ++since_best;
-    }
-    bool stop = false;
     if constexpr (std::is_same_v<decltype(obs(rep)), bool>) {
-      stop = !obs(rep);
+      return obs(rep);
     } else {
       obs(rep);
+      return true;
     }
-    if (o.max_seconds > 0.0 && elapsed() > o.max_seconds && epoch < o.epochs) {
-      res.stopped_by_time = true;
-      stop = true;
-    }
-    if (stop || (o.patience > 0 && since_best >= o.patience)) {
-      res.stopped_early = true;
-      break;
-    }
-  }
-  res.seconds = elapsed();
+  };
+  const epoch_rules rules{o.epochs, o.patience, o.max_seconds};
+  const epoch_outcome out = run_epochs(rules, train_epoch, criterion, [&] { best_params = eval_params; }, report);
+  res.best_epoch = out.best_epoch + 1;
+  res.best_validation_loss = out.best;
+  res.stopped_by_time = out.by_time;
+  res.stopped_early = out.by_patience || out.by_observer || out.by_time;
+  res.seconds = out.seconds;
   if (best_params.size() > 0) net.parameters() = best_params;
   return res;
 }

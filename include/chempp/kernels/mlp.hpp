@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// The dense network (emulator) forward pass, written **once** for every value type (see
+/// kernels/functions.hpp): the CPU kernel `nn::simd_mlp` instantiates it with
+/// `kernels::multi<xsimd::batch<T>, K>` (K × lanes samples per call), the CUDA emulator kernel
+/// with the device's `float`/`double` (one sample per thread).
+///
+/// Packed layout (`mlp_layout` offsets into one flat array): W_l (out × in, row-major) then b_l for
+/// every affine layer l, then optionally the output scale and mean (y = s a + m, when the output
+/// standardisation could not be folded into the last layer).
+
+#include "chempp/kernels/functions.hpp"
+
+namespace chempp::kernels {
+
+/// Compile-time limits of the packed layouts.
+struct mlp_limits {
+  static constexpr int max_layers = 16;  ///< affine layers
+  static constexpr int max_width = 256;  ///< neurons per layer
+};
+
+/// Sizes and offsets of a packed dense network (by value into kernels).
+struct mlp_layout {
+  int n_layers = 0;                          ///< affine layers
+  int sizes[mlp_limits::max_layers + 1] = {};  ///< n_in, hidden..., n_out
+  int act[mlp_limits::max_layers] = {};      ///< activation ids: 0 identity, 1 tanh, 2 sigmoid, 3 softplus, 4 relu
+  int w_off[mlp_limits::max_layers] = {};    ///< offset of W_l (row-major out × in)
+  int b_off[mlp_limits::max_layers] = {};    ///< offset of b_l
+  int out_scale_off = -1;                    ///< offset of the output scale, -1 if folded
+  int out_mean_off = -1;                     ///< offset of the output mean, -1 if folded
+  int total = 0;                             ///< packed scalars
+};
+
+/// y = f(W x + b) for one affine layer (W: out × in row-major).
+template <class F, class V, class T>
+CHEMPP_HD inline void dense_layer(const T* w, const T* b, int in, int out, const V* x, V* y) {
+  for (int o = 0; o < out; ++o) {
+    V acc = V(b[o]);
+    const T* wo = w + o * in;
+    for (int i = 0; i < in; ++i) acc = fma(V(wo[i]), x[i], acc);
+    y[o] = F::apply(acc);
+  }
+}
+
+/// The forward pass of one sample group: inputs in `a` (sizes[0] values), `b` scratch of the same
+/// capacity (the widest layer); returns the buffer (a or b) that holds the n_out outputs, with the
+/// output scale applied when the layout has one.
+template <class V, class T>
+CHEMPP_HD inline V* mlp_forward(const mlp_layout& L, const T* p, V* a, V* b) {
+  for (int l = 0; l < L.n_layers; ++l) {
+    const int in = L.sizes[l], out = L.sizes[l + 1];
+    const T* w = p + L.w_off[l];
+    const T* bias = p + L.b_off[l];
+    switch (L.act[l]) {  // (a switch rather than a generic lambda: nvcc compiles it in device code)
+      case 1: dense_layer<tanh_fn>(w, bias, in, out, a, b); break;
+      case 2: dense_layer<sigmoid_fn>(w, bias, in, out, a, b); break;
+      case 3: dense_layer<softplus_fn>(w, bias, in, out, a, b); break;
+      case 4: dense_layer<relu_fn>(w, bias, in, out, a, b); break;
+      default: dense_layer<identity_fn>(w, bias, in, out, a, b); break;
+    }
+    V* t = a;
+    a = b;
+    b = t;
+  }
+  if (L.out_scale_off >= 0) {
+    const int n_out = L.sizes[L.n_layers];
+    for (int o = 0; o < n_out; ++o) a[o] = fma(a[o], V(p[L.out_scale_off + o]), V(p[L.out_mean_off + o]));
+  }
+  return a;
+}
+
+/// Multiply-adds of one sample (1 multiply-add = 2 FLOP), for FLOP-rate reports.
+inline double mlp_multiply_adds(const mlp_layout& L) {
+  double n = 0.0;
+  for (int l = 0; l < L.n_layers; ++l) n += double(L.sizes[l]) * L.sizes[l + 1];
+  return n;
+}
+
+}  // namespace chempp::kernels

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+/// \file
+/// CPU value types for the shared kernels (kernels/maf.hpp, kernels/mlp.hpp) and element-wise
+/// maps over arrays:
+///  * `multi<B, K>`: K SIMD registers of type B (`xsimd::batch<T, A>`) treated as one value, so
+///    that one instantiation of a kernel keeps K sample groups in flight: each weight is
+///    broadcast once for K fused multiply-adds, and K independent latency chains hide the FMA
+///    latency that one register per chain exposes;
+///  * `map_n<F>(a, y, n)` / `map2_n`: y = F::apply(a) (or F::derivative(a, b)) over arrays with xsimd, the
+///    scalar tail through the same policy, so body and tail agree to the last bit.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <type_traits>
+#include <utility>
+
+#include "chempp/core/compat_xsimd.hpp"
+#include "chempp/kernels/functions.hpp"
+#include "chempp/kernels/random.hpp"
+
+namespace chempp::kernels {
+
+/// Comparison result of two `multi` values (one `batch_bool` per register).
+template <class BB, int K>
+struct multi_bool {
+  BB v[K];
+};
+
+namespace detail {
+// r.v[k] = f(args.v[k]...) for every k, unrolled by a fold (no loop left for the optimiser to
+// unroll: at -O2 GCC 12 kept the K-loops and the kernels ran 2-3x slower).
+template <class R, class F, std::size_t... I, class... A>
+inline R each(std::index_sequence<I...>, F&& f, const A&... a) {
+  R r;
+  const auto one = [&](auto k) { r.v[k.value] = f(a.v[k.value]...); };
+  (one(std::integral_constant<std::size_t, I>{}), ...);
+  return r;
+}
+}  // namespace detail
+
+/// K SIMD registers used as one value (see the file comment).
+template <class B, int K>
+struct multi {
+  using batch_type = B;
+  using value_type = typename B::value_type;
+  static constexpr int registers = K;
+  static constexpr std::size_t lanes = B::size * K;  ///< scalar lanes in total
+  using seq = std::make_index_sequence<std::size_t(K)>;
+  B v[K];
+
+  multi() = default;
+  /// Broadcast of a scalar.
+  template <class U, std::enable_if_t<std::is_arithmetic_v<U>, int> = 0>
+  multi(U x) {  // NOLINT(google-explicit-constructor): scalars mix with values like in the kernels
+    const B b(static_cast<value_type>(x));
+    broadcast(b, seq{});
+  }
+  /// Loads K registers from `p` (K B::size consecutive scalars).
+  static multi load(const value_type* p) {
+    multi r;
+    r.load_from(p, seq{});
+    return r;
+  }
+  /// Stores K registers to `p`.
+  void store(value_type* p) const { store_to(p, seq{}); }
+
+ private:
+  template <std::size_t... I>
+  void broadcast(const B& b, std::index_sequence<I...>) {
+    ((v[I] = b), ...);
+  }
+  template <std::size_t... I>
+  void load_from(const value_type* p, std::index_sequence<I...>) {
+    ((v[I] = B::load_unaligned(p + I * B::size)), ...);
+  }
+  template <std::size_t... I>
+  void store_to(value_type* p, std::index_sequence<I...>) const {
+    ((v[I].store_unaligned(p + I * B::size)), ...);
+  }
+};
+
+#define CHEMPP_MULTI_BINARY(op)                                                                   \
+  template <class B, int K>                                                                       \
+  inline multi<B, K> operator op(const multi<B, K>& a, const multi<B, K>& b) {                    \
+    return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x, const B& y) { return x op y; }, a, b); \
+  }
+CHEMPP_MULTI_BINARY(+)
+CHEMPP_MULTI_BINARY(-)
+CHEMPP_MULTI_BINARY(*)
+CHEMPP_MULTI_BINARY(/)
+#undef CHEMPP_MULTI_BINARY
+
+#define CHEMPP_MULTI_UNARY(fn)                                                                    \
+  template <class B, int K>                                                                       \
+  inline multi<B, K> fn(const multi<B, K>& a) {                                                   \
+    return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x) { return xsimd::fn(x); }, a); \
+  }
+CHEMPP_MULTI_UNARY(exp)
+CHEMPP_MULTI_UNARY(log)
+CHEMPP_MULTI_UNARY(log1p)
+CHEMPP_MULTI_UNARY(abs)
+#undef CHEMPP_MULTI_UNARY
+
+template <class B, int K>
+inline multi<B, K> operator-(const multi<B, K>& a) {
+  return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x) { return -x; }, a);
+}
+template <class B, int K>
+inline multi<B, K> fma(const multi<B, K>& a, const multi<B, K>& b, const multi<B, K>& c) {
+  return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x, const B& y, const B& z) { return xsimd::fma(x, y, z); },
+                                   a, b, c);
+}
+template <class B, int K>
+inline multi<B, K> max(const multi<B, K>& a, const multi<B, K>& b) {
+  return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x, const B& y) { return xsimd::max(x, y); }, a, b);
+}
+template <class B, int K>
+inline auto operator<(const multi<B, K>& a, const multi<B, K>& b) {
+  return detail::each<multi_bool<typename B::batch_bool_type, K>>(typename multi<B, K>::seq{},
+                                                                  [](const B& x, const B& y) { return x < y; }, a, b);
+}
+template <class BB, class B, int K>
+inline multi<B, K> select(const multi_bool<BB, K>& c, const multi<B, K>& a, const multi<B, K>& b) {
+  return detail::each<multi<B, K>>(typename multi<B, K>::seq{},
+                                   [](const BB& m, const B& x, const B& y) { return xsimd::select(m, x, y); }, c, a, b);
+}
+
+/// y[i] = F::apply(a[i]) for i < n (a and y may alias); xsimd body, scalar tail.
+template <class F, class T>
+inline void map_n(const T* a, T* y, std::size_t n) {
+  using B = xsimd::batch<T>;
+  std::size_t i = 0;
+  for (; i + B::size <= n; i += B::size) F::apply(B::load_unaligned(a + i)).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] = F::apply(a[i]);
+}
+
+/// y[i] = F::derivative(a[i], b[i]) for i < n.
+template <class F, class T>
+inline void map2_n(const T* a, const T* b, T* y, std::size_t n) {
+  using B = xsimd::batch<T>;
+  std::size_t i = 0;
+  for (; i + B::size <= n; i += B::size)
+    F::derivative(B::load_unaligned(a + i), B::load_unaligned(b + i)).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] = F::derivative(a[i], b[i]);
+}
+
+/// out[i] = draw first + i of the counter-based normal stream `key` (kernels/random.hpp), i < n,
+/// vectorised over the Box–Muller pairs of each block of 32 draws (each pair computed once, its
+/// cosine and sine half stored 16 apart); a block only partly requested is computed whole and
+/// copied. A draw's value depends on (key, index) alone, not on where a call starts or how many
+/// draws it asks for; it agrees with the scalar `normal_at` to an ulp of the SIMD log/sincos.
+template <class Arch = xsimd::default_arch>
+inline void normal_fill(std::uint64_t key, std::uint64_t first, double* out, std::size_t n) {
+  using D = xsimd::batch<double, Arch>;
+  using U = xsimd::batch<std::uint64_t, Arch>;
+  constexpr std::size_t w = D::size, blk = normal_block, half = normal_block / 2;
+  static_assert(half % w == 0, "normal_fill: SIMD width must divide 16");
+  alignas(64) std::uint64_t idx[w];
+  for (std::size_t l = 0; l < w; ++l) idx[l] = 2 * l;
+  const U lane2 = U::load_aligned(idx), gamma(splitmix_gamma), exponent(0x3FF0000000000000ULL);
+  const auto mix = [](U z) {
+    z = (z ^ (z >> 30)) * U(0xBF58476D1CE4E5B9ULL);
+    z = (z ^ (z >> 27)) * U(0x94D049BB133111EBULL);
+    return z ^ (z >> 31);
+  };
+  const auto unit = [&](const U& h) {  // 1 + k 2^-52 - 1 + 2^-53: exactly unit_open(h)
+    return (xsimd::bitwise_cast<D>((h >> 12) | exponent) - D(1.0)) + D(0x1.0p-53);
+  };
+  const auto block = [&](std::uint64_t b, double* dst) {  // the 32 draws of block b
+    for (std::size_t l0 = 0; l0 < half; l0 += w) {
+      const U q2 = U(2 * (b * half + l0)) + lane2;  // 2q
+      const D u1 = unit(mix(U(key) + (q2 + U(1)) * gamma));
+      const D u2 = unit(mix(U(key) + (q2 + U(2)) * gamma));
+      const D r = xsimd::sqrt(D(-2.0) * xsimd::log(u1));
+      const auto sc = xsimd::sincos(D(2.0 * std::numbers::pi) * u2);  // (sin, cos)
+      (r * sc.second).store_unaligned(dst + l0);
+      (r * sc.first).store_unaligned(dst + half + l0);
+    }
+  };
+  alignas(64) double tmp[blk];
+  const std::uint64_t end = first + n;
+  for (std::uint64_t b = first / blk; b * blk < end; ++b) {
+    const std::uint64_t lo = b * blk;
+    if (lo >= first && lo + blk <= end) {
+      block(b, out + (lo - first));
+    } else {
+      block(b, tmp);
+      for (std::uint64_t j = std::max(lo, first); j < std::min(lo + blk, end); ++j) out[j - first] = tmp[j - lo];
+    }
+  }
+}
+
+}  // namespace chempp::kernels

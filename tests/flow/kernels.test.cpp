@@ -167,6 +167,29 @@ TEST_CASE("kernels: functions are the same formula for every value type") {
     for (std::size_t l = 0; l < B::size; ++l)
       CHECK(std::abs(ys[l] - kn::softplus_scale::apply(xs[l])) < 1e-15 * (1.0 + std::abs(ys[l])));
   }
+  // float: the rational approximation (degree 4/4 on [-9, 9]), ≤ 4e-7 absolute, odd, |y| ≤ 1,
+  // SIMD and scalar forms within 2 ulp
+  using BF = xsimd::batch<float>;
+  alignas(64) float xf[BF::size], yf[BF::size];
+  double worst = 0.0;
+  int not_odd = 0, beyond_one = 0;
+  for (int i = -200000; i <= 200000; ++i) {
+    const float x = static_cast<float>(i) * 6e-5f;  // [-12, 12]
+    const float y = kn::tanh_fn::apply(x);
+    worst = std::max(worst, std::abs(double(y) - std::tanh(double(x))));
+    not_odd += y != -kn::tanh_fn::apply(-x) ? 1 : 0;
+    beyond_one += std::abs(y) > 1.0f ? 1 : 0;
+  }
+  CHECK(not_odd == 0);
+  CHECK(beyond_one == 0);
+  for (float x : {1e-30f, 1e-8f, 1e-3f}) CHECK(std::abs(kn::tanh_fn::apply(x) / x - 1.0f) < 1e-6f);  // relative, near 0
+  INFO("float tanh: worst absolute error " << worst);
+  CHECK(worst < 4e-7);
+  for (int rep = 0; rep < 50; ++rep) {
+    for (auto& v : xf) v = static_cast<float>(ud(rng));
+    kn::tanh_fn::apply(BF::load_aligned(xf)).store_aligned(yf);
+    for (std::size_t l = 0; l < BF::size; ++l) CHECK(std::abs(yf[l] - kn::tanh_fn::apply(xf[l])) <= 2.5e-7f);  // 2 ulp near 1
+  }
 }
 
 TEST_CASE("kernels: counter-based normals depend on (key, index) only and are standard normal") {

@@ -89,7 +89,7 @@ struct maf_workspace {
   std::vector<Eigen::MatrixXd> out;    ///< MADE outputs, 2D × B
   std::vector<Eigen::MatrixXd> s;      ///< unconstrained scales (MADE rows 0..D-1), D × B
   std::vector<Eigen::MatrixXd> scale;  ///< scales, D × B
-  Eigen::MatrixXd dsc;                 ///< d scale / ds scratch
+  Eigen::MatrixXd logsc, dsc;          ///< log scale / d scale / ds scratch
   std::vector<made_cache> cache;       ///< MADE caches
   Eigen::VectorXd log_q;               ///< per-sample log density (standardised θ space)
   Eigen::MatrixXd g, gy, gout, gu;     ///< backward scratch
@@ -366,7 +366,9 @@ class conditional_maf {
       ws.s[t] = ws.out[t].topRows(d);
       sc.resize(d, b);
       kernels::map_n<Scale>(ws.s[t].data(), sc.data(), static_cast<std::size_t>(sc.size()));
-      ws.log_q += sc.array().log().matrix().colwise().sum().transpose();
+      ws.logsc.resize(d, b);
+      kernels::map_n<kernels::log_fn>(sc.data(), ws.logsc.data(), static_cast<std::size_t>(sc.size()));
+      ws.log_q += ws.logsc.colwise().sum().transpose();
       auto& next = ws.u[t + 1];
       next.resize(d, b);
       const auto& p = perms_[t];

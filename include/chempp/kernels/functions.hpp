@@ -15,6 +15,8 @@
 
 #include <math.h>
 
+#include <type_traits>
+
 #if defined(__CUDACC__)
 #define CHEMPP_HD __host__ __device__
 #else
@@ -28,6 +30,18 @@
 #endif
 
 namespace chempp::kernels {
+
+/// The scalar type of a value type: V itself for float/double, V::value_type for SIMD values.
+template <class V, class = void>
+struct scalar_of {
+  using type = V;
+};
+template <class V>
+struct scalar_of<V, std::void_t<typename V::value_type>> {
+  using type = typename V::value_type;
+};
+template <class V>
+using scalar_of_t = typename scalar_of<V>::type;
 
 // ---- scalar primitives (float and double, host and device) ------------------------------------
 // Value types other than float/double bring their own overloads (xsimd by ADL, `multi` in
@@ -44,6 +58,8 @@ CHEMPP_HD inline float fma(float a, float b, float c) { return ::fmaf(a, b, c); 
 CHEMPP_HD inline double fma(double a, double b, double c) { return ::fma(a, b, c); }
 CHEMPP_HD inline float max(float a, float b) { return a > b ? a : b; }
 CHEMPP_HD inline double max(double a, double b) { return a > b ? a : b; }
+CHEMPP_HD inline float min(float a, float b) { return a < b ? a : b; }
+CHEMPP_HD inline double min(double a, double b) { return a < b ? a : b; }
 CHEMPP_HD inline float select(bool c, float a, float b) { return c ? a : b; }
 CHEMPP_HD inline double select(bool c, double a, double b) { return c ? a : b; }
 
@@ -61,17 +77,33 @@ struct identity_fn {
   }
 };
 
-/// tanh(x) = sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}): one exp and one division per element, no
-/// overflow, absolute error ~1e-16 in double (~1e-7 in float) against std::tanh. The hidden
-/// activation of the paper's emulator and of sbi's MAF (Buck et al. 2025 §3, docs/sbi-pipeline.md
-/// §4); f'(x) = 1 - y².
+/// The hidden activation of the paper's emulator and of sbi's MAF (Buck et al. 2025 §3,
+/// docs/sbi-pipeline.md §4); f'(x) = 1 - y².
+///  * double values: tanh(x) = sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}), one exp and one division,
+///    no overflow, absolute error ≤ 4e-16 against std::tanh (tested);
+///  * float values: the rational x P(x²)/Q(x²) of degree 4/4 on x clamped to [-9, 9] (beyond, tanh
+///    rounds to ±1 in float), fitted by benchmarks/scripts/fit_tanh_float.py: relative error
+///    2.2e-8 in exact arithmetic, ≤ 4e-7 absolute when evaluated in float, |y| ≤ 1 (tested); 8 FMAs
+///    and one division instead of an exp and a division (the float kernels' budget is ~1e-6).
 struct tanh_fn {
   static constexpr const char* name = "tanh";
   template <class V>
   CHEMPP_HD static V apply(const V& x) {
-    const V t = exp(V(-2) * abs(x));
-    const V r = (V(1) - t) / (V(1) + t);
-    return select(x < V(0), -r, r);
+    if constexpr (std::is_same_v<scalar_of_t<V>, float>) {
+      const V c = max(min(x, V(9.0f)), V(-9.0f));
+      const V s = c * c;
+      const V p = fma(fma(fma(fma(V(1.3418750322707895e-08f), s, V(2.0660486294729618e-05f)), s, V(0.003498949345396653f)), s,
+                          V(0.13383941263889465f)),
+                      s, V(1.0f));
+      const V q = fma(fma(fma(fma(V(7.8042890413885157e-07f), s, V(0.00032909615141349938f)), s, V(0.025890029546192864f)), s,
+                          V(0.46717262767166579f)),
+                      s, V(1.0f));
+      return max(min(c * p / q, V(1.0f)), V(-1.0f));  // the fit overshoots 1 by an ulp near |x| = 9
+    } else {
+      const V t = exp(V(-2) * abs(x));
+      const V r = (V(1) - t) / (V(1) + t);
+      return select(x < V(0), -r, r);
+    }
   }
   template <class V>
   CHEMPP_HD static V derivative(const V& /*x*/, const V& y) {
@@ -116,6 +148,19 @@ struct relu_fn {
   template <class V>
   CHEMPP_HD static V derivative(const V& x, const V& /*y*/) {
     return select(V(0) < x, V(1), V(0));
+  }
+};
+
+/// The natural logarithm as a function policy (the log-determinant terms of the training pass).
+struct log_fn {
+  static constexpr const char* name = "log";
+  template <class V>
+  CHEMPP_HD static V apply(const V& x) {
+    return log(x);
+  }
+  template <class V>
+  CHEMPP_HD static V derivative(const V& x, const V& /*y*/) {
+    return V(1) / x;
   }
 };
 

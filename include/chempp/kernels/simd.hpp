@@ -118,6 +118,10 @@ inline multi<B, K> max(const multi<B, K>& a, const multi<B, K>& b) {
   return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x, const B& y) { return xsimd::max(x, y); }, a, b);
 }
 template <class B, int K>
+inline multi<B, K> min(const multi<B, K>& a, const multi<B, K>& b) {
+  return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x, const B& y) { return xsimd::min(x, y); }, a, b);
+}
+template <class B, int K>
 inline auto operator<(const multi<B, K>& a, const multi<B, K>& b) {
   return detail::each<multi_bool<typename B::batch_bool_type, K>>(typename multi<B, K>::seq{},
                                                                   [](const B& x, const B& y) { return x < y; }, a, b);

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 /// \file
-/// Fast sampling from a conditional MAF: the sequential inverse of every MADE, vectorised with
-/// xsimd across samples (`batch<T, Arch>::size` samples per lane group, T = double or float) and free of
-/// allocation per call (all scratch lives in the sampler, sized at construction).
+/// Fast sampling from a conditional MAF: the driver of the shared inverse and forward kernels
+/// (chempp/kernels/maf.hpp, docs/kernels.md) on K xsimd registers of samples in flight
+/// (`kernels::multi<batch<T, Arch>, K>`, T = double or float), free of allocation per call (all
+/// scratch lives in the sampler, sized at construction). Base draws come from the counter-based
+/// stream of kernels/random.hpp (one engine output per call), so the samples equal
+/// `conditional_maf::sample`'s for any SIMD width and any K.
 ///
 /// Algorithmic savings over a plain inverse (nflows evaluates the full MADE D times per
 /// transform): (1) the context enters the first layer as a bias computed once per x, and the
 /// first layer is updated incrementally, a0 += W_in[:, i] u_i, after each inverted dimension;
-/// (2) hidden units are reordered by degree: a unit of degree g depends on u_0..u_{g-1} only, so
-/// it is final from step g on and is computed exactly once per transform (at step g); the output
-/// of dimension i reads the prefix of units of degree <= i. The inverse then costs about one
-/// MADE forward pass per transform instead of D.
+/// (2) hidden units are sorted by degree (`kernels::pack_maf`): a unit of degree g depends on
+/// u_0..u_{g-1} only, so it is computed exactly once per transform (at step g); the output of
+/// dimension i reads the prefix of units of degree <= i. About one MADE pass per transform.
 ///
 /// Optional prior support: a box [lower, upper]; samples outside are rejected and redrawn (sbi's
 /// DirectPosterior does this), with a cap on the number of candidates.

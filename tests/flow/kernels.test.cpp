@@ -10,32 +10,14 @@
 #include "chempp/flow/sampler.hpp"
 #include "chempp/kernels/maf.hpp"
 #include "chempp/kernels/simd.hpp"
+#include "perturbed_flow.hpp"
 #include "support/test_support.hpp"
 
 using namespace chempp::flow;
+using chempp::test::perturbed_flow;
 namespace kn = chempp::kernels;
 
 namespace {
-
-template <class Flow>
-Flow perturbed_flow(std::uint64_t seed, Eigen::Index hidden, bool condition_first) {
-  maf_config cfg;
-  cfg.features = 6;
-  cfg.context = 8;
-  cfg.hidden = hidden;
-  cfg.transforms = 4;
-  cfg.seed = seed;
-  cfg.condition_first = condition_first;
-  Flow f(cfg);
-  std::mt19937_64 rng(seed + 1);
-  std::normal_distribution<double> nd(0.0, 0.4);
-  Eigen::VectorXd p = f.parameters();
-  for (Eigen::Index i = 0; i < p.size(); ++i) p[i] += nd(rng);
-  f.set_parameters(p);  // masks re-applied
-  f.set_standardization(Eigen::VectorXd::LinSpaced(6, -1.0, 1.0), Eigen::VectorXd::Constant(6, 0.7),
-                        Eigen::VectorXd::Zero(8), Eigen::VectorXd::Constant(8, 2.0));
-  return f;
-}
 
 // Oracle: nflows' inverse, D full (masked, dense) MADE passes per transform.
 template <class Flow>
@@ -138,14 +120,14 @@ void check_flow(const Flow& flow, const char* what) {
 }  // namespace
 
 TEST_CASE("kernels: MAF inverse and density equal the plain oracles for every policy, degree rule, width and value type") {
-  check_flow(perturbed_flow<sbi_maf>(3, 8, false), "tanh + softplus, H 8");
-  check_flow(perturbed_flow<sbi_maf>(4, 50, false), "tanh + softplus, H 50");
-  check_flow(perturbed_flow<sbi_maf>(5, 8, true), "tanh + softplus, condition_first");
-  check_flow(perturbed_flow<conditional_maf<relu_activation, sigmoid_scale>>(6, 8, false), "relu + sigmoid");
+  check_flow(perturbed_flow<sbi_maf>(3, 8, false, 0.4), "tanh + softplus, H 8");
+  check_flow(perturbed_flow<sbi_maf>(4, 50, false, 0.4), "tanh + softplus, H 50");
+  check_flow(perturbed_flow<sbi_maf>(5, 8, true, 0.4), "tanh + softplus, condition_first");
+  check_flow(perturbed_flow<conditional_maf<relu_activation, sigmoid_scale>>(6, 8, false, 0.4), "relu + sigmoid");
 }
 
 TEST_CASE("kernels: packing rejects a weight outside the MADE masks, naming it") {
-  auto flow = perturbed_flow<sbi_maf>(7, 8, false);
+  auto flow = perturbed_flow<sbi_maf>(7, 8, false, 0.4);
   flow.mades()[2].w_in(0, 5) = 0.25;  // unit 0 has degree 1: it must not see input 5
   CHECK_THROWS_WITH_AS((void)flow.packed<double>(), doctest::Contains("transforms[2].w_in(0, 5)"), chempp::invalid_argument);
   CHECK_THROWS_AS(maf_sampler<sbi_maf>{flow}, chempp::invalid_argument);

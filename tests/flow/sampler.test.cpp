@@ -6,6 +6,7 @@
 #include <limits>
 #include <new>
 
+#include "perturbed_flow.hpp"
 #include "support/test_support.hpp"
 
 // GCC flags malloc/free inside a replaced operator new/delete once they are inlined together;
@@ -42,25 +43,7 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 using namespace chempp::flow;
 
 namespace {
-sbi_maf make_flow(std::uint64_t seed) {
-  maf_config cfg;
-  cfg.features = 6;
-  cfg.context = 8;
-  cfg.hidden = 8;
-  cfg.transforms = 4;
-  cfg.seed = seed;
-  sbi_maf f(cfg);
-  // perturb the weights so every path (incl. output biases) matters
-  std::mt19937_64 rng(seed + 1);
-  std::normal_distribution<double> nd(0.0, 0.5);
-  Eigen::VectorXd p = f.parameters();
-  for (Eigen::Index i = 0; i < p.size(); ++i) p[i] += nd(rng);
-  f.set_parameters(p);
-  Eigen::VectorXd tm = Eigen::VectorXd::LinSpaced(6, -1.0, 1.0), ts = Eigen::VectorXd::Constant(6, 0.7);
-  Eigen::VectorXd xm = Eigen::VectorXd::Zero(8), xs = Eigen::VectorXd::Constant(8, 2.0);
-  f.set_standardization(tm, ts, xm, xs);
-  return f;
-}
+sbi_maf make_flow(std::uint64_t seed) { return chempp::test::perturbed_flow(seed); }
 }  // namespace
 
 TEST_CASE("sampler: xsimd kernel equals conditional_maf::sample draw for draw, whatever the lanes in flight") {

@@ -11,7 +11,6 @@
 /// weights.
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -152,6 +151,7 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
   const double log_sigma = flow.theta_std().array().log().sum();
 
   train_result result;
+  double last_train = 0.0;
   const auto train_epoch = [&](std::size_t) {
     shuffle(tr);
     double loss_sum = 0.0;
@@ -176,9 +176,8 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
       adam.step(p, g);
       flow.set_parameters(p);
     });
-    return loss_sum / double(tr.size());
+    return last_train = loss_sum / double(tr.size());
   };
-  double last_train = 0.0;
   const auto criterion = [&] { return val.empty() ? last_train : mean_nll_standardized(flow, u, c, val, ws); };
   const auto report = [&](std::size_t e, double train_loss, double crit, double seconds) {
     epoch_report rep;
@@ -196,7 +195,7 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
   };
   const nn::epoch_rules rules{static_cast<std::size_t>(std::max(opt.max_epochs, 0)), static_cast<std::size_t>(opt.patience), 0.0};
   const nn::epoch_outcome out = nn::run_epochs(
-      rules, [&](std::size_t e) { return last_train = train_epoch(e); }, criterion, [&] { best = p; }, report);
+      rules, train_epoch, criterion, [&] { best = p; }, report);
   result.epochs = static_cast<int>(out.epochs);
   result.best_epoch = static_cast<int>(out.best_epoch);
   result.early_stopped = out.by_patience;

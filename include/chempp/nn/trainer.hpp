@@ -10,7 +10,6 @@
 /// raw (unstandardised) data, shuffled once, batch 64, lr 1e-3, 20 epochs, no early stopping.
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -97,7 +96,7 @@ training_result train_loop(mlp<T>& net, const matrix<T>& xs, const matrix<T>& ys
   std::shuffle(order.begin(), order.end(), rng);
   mlp_workspace<T> ws;
   matrix<T> xb, yb, g_out;
-  vector<T> grad, eval_params, best_params, train_params;
+  vector<T> grad, eval_params, best_params;
   const auto evaluate = [&](const vector<T>& p) {
     if (val_idx.empty()) return std::numeric_limits<double>::quiet_NaN();
     vector<T> keep = net.parameters();

@@ -206,7 +206,7 @@ CHEMPP_CUDA_HD inline T maf_log_prob_one(const maf_layout& L, const T* p, const 
 template <class T, class S = dynamic_maf_shape>
 CHEMPP_CUDA_HD inline void maf_inverse_one(const maf_layout& L, const T* p, const int* ints, const T* z, const T* x,
                                            T* theta) {
-  T cur[S::max_d], c[S::max_c], ctxb[S::max_h * 1];
+  T cur[S::max_d], c[S::max_c], ctxb[S::max_h];
   T work[::chempp::kernels::maf_work_size(S::max_d, S::max_h, S::max_blocks)];
   CHEMPP_UNROLL
   for (int i = 0; i < S::d(L); ++i) cur[i] = z[i];

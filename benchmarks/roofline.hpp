@@ -4,7 +4,9 @@
 // benchmark program) and the counters GFLOP_s and pct_peak next to each time.
 //
 // The probe: 16 independent accumulators of xsimd::batch<T> (the widest instruction set the
-// build targets), each updated by one fused multiply-add per iteration. 16 chains cover the FMA
+// build targets), each updated by one fused multiply-add per iteration (kernels::fused_multiply_add:
+// xsimd 8.1's fma is a separate multiply and add on AVX-512 under -ffp-contract=off, which made
+// an earlier probe — and the kernels — run mul + add pairs, reporting half the true peak). 16 chains cover the FMA
 // latency times the FMA ports of current x86 cores (4 cycles × 2 ports = 8 in flight), so the
 // loop is throughput-bound; its body is 16 vfmadd instructions on registers and a loop counter
 // (checked with `objdump -d bench_flow | grep -A40 fma_probe_loop`, docs/kernels.md). Peak per
@@ -20,6 +22,7 @@
 #include <cstdint>
 
 #include "chempp/core/compat_xsimd.hpp"
+#include "chempp/kernels/simd.hpp"
 
 namespace chempp::bench {
 
@@ -30,22 +33,22 @@ __attribute__((noinline)) void fma_probe_loop(xsimd::batch<T>* acc, xsimd::batch
   B r0 = acc[0], r1 = acc[1], r2 = acc[2], r3 = acc[3], r4 = acc[4], r5 = acc[5], r6 = acc[6], r7 = acc[7];
   B r8 = acc[8], r9 = acc[9], r10 = acc[10], r11 = acc[11], r12 = acc[12], r13 = acc[13], r14 = acc[14], r15 = acc[15];
   for (std::int64_t i = 0; i < iters; ++i) {
-    r0 = xsimd::fma(r0, a, b);
-    r1 = xsimd::fma(r1, a, b);
-    r2 = xsimd::fma(r2, a, b);
-    r3 = xsimd::fma(r3, a, b);
-    r4 = xsimd::fma(r4, a, b);
-    r5 = xsimd::fma(r5, a, b);
-    r6 = xsimd::fma(r6, a, b);
-    r7 = xsimd::fma(r7, a, b);
-    r8 = xsimd::fma(r8, a, b);
-    r9 = xsimd::fma(r9, a, b);
-    r10 = xsimd::fma(r10, a, b);
-    r11 = xsimd::fma(r11, a, b);
-    r12 = xsimd::fma(r12, a, b);
-    r13 = xsimd::fma(r13, a, b);
-    r14 = xsimd::fma(r14, a, b);
-    r15 = xsimd::fma(r15, a, b);
+    r0 = kernels::fused_multiply_add(r0, a, b);
+    r1 = kernels::fused_multiply_add(r1, a, b);
+    r2 = kernels::fused_multiply_add(r2, a, b);
+    r3 = kernels::fused_multiply_add(r3, a, b);
+    r4 = kernels::fused_multiply_add(r4, a, b);
+    r5 = kernels::fused_multiply_add(r5, a, b);
+    r6 = kernels::fused_multiply_add(r6, a, b);
+    r7 = kernels::fused_multiply_add(r7, a, b);
+    r8 = kernels::fused_multiply_add(r8, a, b);
+    r9 = kernels::fused_multiply_add(r9, a, b);
+    r10 = kernels::fused_multiply_add(r10, a, b);
+    r11 = kernels::fused_multiply_add(r11, a, b);
+    r12 = kernels::fused_multiply_add(r12, a, b);
+    r13 = kernels::fused_multiply_add(r13, a, b);
+    r14 = kernels::fused_multiply_add(r14, a, b);
+    r15 = kernels::fused_multiply_add(r15, a, b);
   }
   acc[0] = r0 + r1 + r2 + r3 + r4 + r5 + r6 + r7 + r8 + r9 + r10 + r11 + r12 + r13 + r14 + r15;
 }

@@ -33,6 +33,7 @@
 #include "chempp/flow/activation.hpp"
 #include "chempp/kernels/maf.hpp"
 #include "chempp/kernels/simd.hpp"
+#include "chempp/nn/tensor.hpp"
 
 namespace chempp::flow {
 
@@ -50,18 +51,26 @@ struct made_shape {
   friend bool operator==(const made_shape&, const made_shape&) = default;
 };
 
-/// Intermediate values of one MADE forward pass kept for the backward pass.
-struct made_cache {
-  std::vector<Eigen::MatrixXd> pre;   ///< pre-activations a_k (k = 0..blocks), H × B each
-  std::vector<Eigen::MatrixXd> post;  ///< post-activations h_k (h_0 = a_0), H × B each
+/// Intermediate values of one MADE forward pass kept for the backward pass (scalar T).
+template <class T>
+struct basic_made_cache {
+  std::vector<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>> pre;   ///< pre-activations a_k (k = 0..blocks), H × B each
+  std::vector<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>> post;  ///< post-activations h_k (h_0 = a_0), H × B each
 };
+/// The double-precision cache.
+using made_cache = basic_made_cache<double>;
 
-/// A conditional MADE with policy `Act` (activation). Holds its parameters; a second instance
-/// of the same shape is used to accumulate gradients (`zero()` + `backward`).
-template <Activation Act = tanh_activation>
+/// A conditional MADE with policy `Act` (activation) and parameters of scalar type `T` (double
+/// for evaluation and the gradient checks; float for single-precision training, see train.hpp).
+/// Holds its parameters; a second instance of the same shape is used to accumulate gradients
+/// (`zero()` + `backward`).
+template <Activation Act = tanh_activation, class T = double>
 class made {
  public:
   using activation_type = Act;
+  using scalar_type = T;
+  using matrix_type = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using vector_type = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
   made() = default;
 
@@ -78,24 +87,38 @@ class made {
     hidden_degree_.resize(h);
     for (Eigen::Index k = 0; k < h; ++k)
       hidden_degree_[k] = kernels::made_hidden_degree(static_cast<int>(k), static_cast<int>(d), shape.condition_first);
-    mask_in = Eigen::MatrixXd::Zero(h, d);
+    mask_in = matrix_type::Zero(h, d);
     for (Eigen::Index k = 0; k < h; ++k)
-      for (Eigen::Index j = 0; j < d; ++j) mask_in(k, j) = hidden_degree_[k] >= in_degree_[j] ? 1.0 : 0.0;
-    mask_hidden = Eigen::MatrixXd::Zero(h, h);
+      for (Eigen::Index j = 0; j < d; ++j) mask_in(k, j) = hidden_degree_[k] >= in_degree_[j] ? T(1) : T(0);
+    mask_hidden = matrix_type::Zero(h, h);
     for (Eigen::Index k = 0; k < h; ++k)
       for (Eigen::Index l = 0; l < h; ++l)
-        mask_hidden(k, l) = hidden_degree_[k] >= hidden_degree_[l] ? 1.0 : 0.0;
-    mask_out = Eigen::MatrixXd::Zero(2 * d, h);
+        mask_hidden(k, l) = hidden_degree_[k] >= hidden_degree_[l] ? T(1) : T(0);
+    mask_out = matrix_type::Zero(2 * d, h);
     for (Eigen::Index r = 0; r < 2 * d; ++r)
       for (Eigen::Index k = 0; k < h; ++k)
-        mask_out(r, k) = (r % d) + 1 > hidden_degree_[k] ? 1.0 : 0.0;
-    w_in = Eigen::MatrixXd::Zero(h, d);
-    w_ctx = Eigen::MatrixXd::Zero(h, shape.context);
-    b_in = Eigen::VectorXd::Zero(h);
-    w_hidden.assign(static_cast<std::size_t>(shape.blocks), Eigen::MatrixXd::Zero(h, h));
-    b_hidden.assign(static_cast<std::size_t>(shape.blocks), Eigen::VectorXd::Zero(h));
-    w_out = Eigen::MatrixXd::Zero(2 * d, h);
-    b_out = Eigen::VectorXd::Zero(2 * d);
+        mask_out(r, k) = (r % d) + 1 > hidden_degree_[k] ? T(1) : T(0);
+    w_in = matrix_type::Zero(h, d);
+    w_ctx = matrix_type::Zero(h, shape.context);
+    b_in = vector_type::Zero(h);
+    w_hidden.assign(static_cast<std::size_t>(shape.blocks), matrix_type::Zero(h, h));
+    b_hidden.assign(static_cast<std::size_t>(shape.blocks), vector_type::Zero(h));
+    w_out = matrix_type::Zero(2 * d, h);
+    b_out = vector_type::Zero(2 * d);
+  }
+
+  /// This MADE with every parameter converted to scalar type U (rounded to nearest for float).
+  template <class U>
+  [[nodiscard]] made<Act, U> cast() const {
+    made<Act, U> r(shape_);
+    std::vector<const T*> src;
+    for_each_tensor([&src](const auto& m) { src.push_back(m.data()); });
+    std::size_t i = 0;
+    r.for_each_tensor([&](auto& m) {
+      for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = static_cast<U>(src[i][k]);
+      ++i;
+    });
+    return r;
   }
 
   /// The shape this MADE was built for.
@@ -111,7 +134,7 @@ class made {
     auto fill = [&rng](auto& m, double fan_in) {
       const double b = 1.0 / std::sqrt(std::max(1.0, fan_in));
       std::uniform_real_distribution<double> u(-b, b);
-      for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
+      for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<T>(u(rng));
     };
     const auto d = double(shape_.features), h = double(shape_.hidden);
     fill(w_in, d);
@@ -165,8 +188,8 @@ class made {
 
   /// Forward pass. `u`: D × B inputs, `c`: C × B context (ignored when C = 0),
   /// `out`: 2D × B (resized). Fills `cache` for `backward`.
-  void forward(const Eigen::Ref<const Eigen::MatrixXd>& u, const Eigen::Ref<const Eigen::MatrixXd>& c,
-               made_cache& cache, Eigen::MatrixXd& out) const {
+  void forward(const Eigen::Ref<const matrix_type>& u, const Eigen::Ref<const matrix_type>& c,
+               basic_made_cache<T>& cache, matrix_type& out) const {
     const std::size_t nb = w_hidden.size();
     cache.pre.resize(nb + 1);
     cache.post.resize(nb + 1);
@@ -190,15 +213,15 @@ class made {
   /// (u, c), **adds** the parameter gradients into `grad` (same shape as *this; gradients of
   /// masked weights stay zero) and, if `grad_u` is non-null, writes dL/du (D × B).
   /// `work` is scratch space (resized).
-  void backward(const Eigen::Ref<const Eigen::MatrixXd>& u, const Eigen::Ref<const Eigen::MatrixXd>& c,
-                const made_cache& cache, const Eigen::Ref<const Eigen::MatrixXd>& grad_out, made& grad,
-                Eigen::MatrixXd* grad_u, std::vector<Eigen::MatrixXd>& work) const {
+  void backward(const Eigen::Ref<const matrix_type>& u, const Eigen::Ref<const matrix_type>& c,
+                const basic_made_cache<T>& cache, const Eigen::Ref<const matrix_type>& grad_out, made& grad,
+                matrix_type* grad_u, std::vector<matrix_type>& work) const {
     const std::size_t nb = w_hidden.size();
     work.resize(2);
     auto& g = work[0];
     auto& g2 = work[1];
     grad.w_out.noalias() += (grad_out * cache.post[nb].transpose()).cwiseProduct(mask_out);
-    grad.b_out += grad_out.rowwise().sum();
+    nn::add_sample_sums(grad_out, grad.b_out);
     g.noalias() = w_out.transpose() * grad_out;  // dL/dh_nb
     for (std::size_t kk = nb; kk > 0; --kk) {
       const std::size_t k = kk - 1;  // hidden layer k maps post[k] -> post[k+1]
@@ -206,29 +229,29 @@ class made {
       const auto& y = cache.post[k + 1];
       for (Eigen::Index i = 0; i < g.size(); ++i) g.data()[i] *= Act::derivative(a.data()[i], y.data()[i]);
       grad.w_hidden[k].noalias() += (g * cache.post[k].transpose()).cwiseProduct(mask_hidden);
-      grad.b_hidden[k] += g.rowwise().sum();
+      nn::add_sample_sums(g, grad.b_hidden[k]);
       g2.noalias() = w_hidden[k].transpose() * g;
       g.swap(g2);
     }
     // g = dL/da0
     grad.w_in.noalias() += (g * u.transpose()).cwiseProduct(mask_in);
     if (shape_.context > 0) grad.w_ctx.noalias() += g * c.transpose();
-    grad.b_in += g.rowwise().sum();
+    nn::add_sample_sums(g, grad.b_in);
     if (grad_u != nullptr) grad_u->noalias() = w_in.transpose() * g;
   }
 
   // Parameters (public, like a plain aggregate; masks are enforced by apply_masks/backward).
-  Eigen::MatrixXd w_in;                   ///< H × D masked input weights
-  Eigen::MatrixXd w_ctx;                  ///< H × C context weights (unmasked)
-  Eigen::VectorXd b_in;                   ///< H first-layer bias
-  std::vector<Eigen::MatrixXd> w_hidden;  ///< blocks × (H × H) masked hidden weights
-  std::vector<Eigen::VectorXd> b_hidden;  ///< blocks × H hidden biases
-  Eigen::MatrixXd w_out;                  ///< 2D × H masked output weights (scales, then shifts)
-  Eigen::VectorXd b_out;                  ///< 2D output bias
+  matrix_type w_in;                   ///< H × D masked input weights
+  matrix_type w_ctx;                  ///< H × C context weights (unmasked)
+  vector_type b_in;                   ///< H first-layer bias
+  std::vector<matrix_type> w_hidden;  ///< blocks × (H × H) masked hidden weights
+  std::vector<vector_type> b_hidden;  ///< blocks × H hidden biases
+  matrix_type w_out;                  ///< 2D × H masked output weights (scales, then shifts)
+  vector_type b_out;                  ///< 2D output bias
   // Masks (0/1), derived from the shape.
-  Eigen::MatrixXd mask_in;      ///< H × D
-  Eigen::MatrixXd mask_hidden;  ///< H × H
-  Eigen::MatrixXd mask_out;     ///< 2D × H
+  matrix_type mask_in;      ///< H × D
+  matrix_type mask_hidden;  ///< H × H
+  matrix_type mask_out;     ///< 2D × H
 
  private:
   made_shape shape_{};

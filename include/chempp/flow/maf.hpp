@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <concepts>
+#include <type_traits>
 #include <vector>
 
 #include "chempp/core/error.hpp"
@@ -83,19 +84,94 @@ using sigmoid_scale = kernels::sigmoid_scale;
 static_assert(AffineScale<softplus_scale>);
 static_assert(AffineScale<sigmoid_scale>);
 
-/// Scratch space of a forward/backward pass over one batch (reused to avoid allocation).
-struct maf_workspace {
-  std::vector<Eigen::MatrixXd> u;      ///< inputs of transform t (t = 0..T; u[T] = z), D × B
-  std::vector<Eigen::MatrixXd> out;    ///< MADE outputs, 2D × B
-  std::vector<Eigen::MatrixXd> s;      ///< unconstrained scales (MADE rows 0..D-1), D × B
-  std::vector<Eigen::MatrixXd> scale;  ///< scales, D × B
-  Eigen::MatrixXd logsc, dsc;          ///< log scale / d scale / ds scratch
-  std::vector<made_cache> cache;       ///< MADE caches
-  Eigen::VectorXd log_q;               ///< per-sample log density (standardised θ space)
-  Eigen::MatrixXd g, gy, gout, gu;     ///< backward scratch
-  std::vector<Eigen::MatrixXd> work;   ///< MADE backward scratch
+/// Scratch space of a forward/backward pass over one batch in scalar T (reused to avoid allocation).
+template <class T>
+struct basic_maf_workspace {
+  using matrix_type = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  std::vector<matrix_type> u;         ///< inputs of transform t (t = 0..T; u[T] = z), D × B
+  std::vector<matrix_type> out;       ///< MADE outputs, 2D × B
+  std::vector<matrix_type> s;         ///< unconstrained scales (MADE rows 0..D-1), D × B
+  std::vector<matrix_type> scale;     ///< scales, D × B
+  matrix_type logsc, dsc;             ///< log scale / d scale / ds scratch
+  std::vector<basic_made_cache<T>> cache;  ///< MADE caches
+  Eigen::Matrix<T, Eigen::Dynamic, 1> log_q;  ///< per-sample log density (standardised θ space)
+  matrix_type g, gy, gout, gu;        ///< backward scratch
+  std::vector<matrix_type> work;      ///< MADE backward scratch
 };
+/// The double-precision workspace of `conditional_maf::forward_standardized`.
+using maf_workspace = basic_maf_workspace<double>;
 
+namespace internal {
+/// The batched forward pass of a MAF given its MADEs (any scalar T) and permutations: fills `ws`
+/// (ws.log_q = per-sample log density of u0 in standardised space). The one implementation behind
+/// `conditional_maf::forward_standardized` and single-precision training (train.hpp); the
+/// per-sample kernels (kernels/maf.hpp) are checked against it.
+template <class Scale, class Made, class T = typename Made::scalar_type>
+void maf_batch_forward(const std::vector<Made>& mades, const std::vector<permutation>& perms,
+                       const std::type_identity_t<Eigen::Ref<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>>& u0,
+                       const std::type_identity_t<Eigen::Ref<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>>& c, basic_maf_workspace<T>& ws) {
+  const std::size_t nt = mades.size();
+  const Eigen::Index d = u0.rows(), b = u0.cols();
+  ws.u.resize(nt + 1);
+  ws.out.resize(nt);
+  ws.scale.resize(nt);
+  ws.s.resize(nt);
+  ws.cache.resize(nt);
+  ws.u[0] = u0;
+  ws.log_q.setZero(b);
+  for (std::size_t t = 0; t < nt; ++t) {
+    const auto& u = ws.u[t];
+    mades[t].forward(u, c, ws.cache[t], ws.out[t]);
+    auto& sc = ws.scale[t];
+    ws.s[t] = ws.out[t].topRows(d);
+    sc.resize(d, b);
+    kernels::map_n<Scale>(ws.s[t].data(), sc.data(), static_cast<std::size_t>(sc.size()));
+    ws.logsc.resize(d, b);
+    kernels::map_n<kernels::log_fn>(sc.data(), ws.logsc.data(), static_cast<std::size_t>(sc.size()));
+    ws.log_q += ws.logsc.colwise().sum().transpose();
+    auto& next = ws.u[t + 1];
+    next.resize(d, b);
+    const auto& p = perms[t];
+    for (Eigen::Index i = 0; i < d; ++i) {
+      const Eigen::Index r = p[static_cast<std::size_t>(i)];
+      next.row(i) = sc.row(r).cwiseProduct(u.row(r)) + ws.out[t].row(d + r);
+    }
+  }
+  const T c0 = static_cast<T>(-0.5 * double(d) * std::log(2.0 * std::numbers::pi));
+  ws.log_q.array() += c0 - T(0.5) * ws.u[nt].colwise().squaredNorm().transpose().array();
+}
+
+/// Backward pass of L = Σ_b w (-log q_b) after `maf_batch_forward` on (u0, c): **adds**
+/// dL/dparameters into `grad` (MADEs of the same shapes) and writes dL/du0 into `grad_u0` if
+/// non-null.
+template <class Scale, class Made, class T = typename Made::scalar_type>
+void maf_batch_backward(const std::vector<Made>& mades, const std::vector<permutation>& perms,
+                        const std::type_identity_t<Eigen::Ref<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>>& c, std::type_identity_t<T> weight,
+                        basic_maf_workspace<T>& ws, std::vector<Made>& grad,
+                        std::type_identity_t<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>* grad_u0) {
+  const std::size_t nt = mades.size();
+  const Eigen::Index d = ws.u[0].rows(), b = ws.u[0].cols();
+  ws.g = weight * ws.u[nt];  // d(-log N(z))/dz = z
+  ws.gy.resize(d, b);
+  ws.gout.resize(2 * d, b);
+  for (std::size_t tt = nt; tt > 0; --tt) {
+    const std::size_t t = tt - 1;
+    const auto& p = perms[t];
+    for (Eigen::Index i = 0; i < d; ++i) ws.gy.row(p[static_cast<std::size_t>(i)]) = ws.g.row(i);
+    const auto& u = ws.u[t];
+    const auto& sc = ws.scale[t];
+    // d/dscale of [y = scale u + m] and of [-w log scale]
+    ws.dsc.resize(d, b);
+    kernels::map2_n<Scale>(ws.s[t].data(), sc.data(), ws.dsc.data(), static_cast<std::size_t>(sc.size()));
+    ws.gout.topRows(d) = (ws.gy.cwiseProduct(u) - weight * sc.cwiseInverse()).cwiseProduct(ws.dsc);
+    ws.gout.bottomRows(d) = ws.gy;
+    const bool need_u = (t > 0) || (grad_u0 != nullptr);
+    mades[t].backward(u, c, ws.cache[t], ws.gout, grad[t], need_u ? &ws.gu : nullptr, ws.work);
+    if (need_u) ws.g = ws.gy.cwiseProduct(sc) + ws.gu;
+  }
+  if (grad_u0 != nullptr) *grad_u0 = ws.g;
+}
+}  // namespace internal
 
 /// Largest |z| = |x − μ_x| / σ_x of a context value that the flows accept by default: a value
 /// 1000 training standard deviations away has no answer the flow could know (a context of 1e6
@@ -350,35 +426,7 @@ class conditional_maf {
   /// (ws.log_q = per-sample log density of u0, i.e. without the -Σ log σ_θ term).
   void forward_standardized(const Eigen::Ref<const Eigen::MatrixXd>& u0, const Eigen::Ref<const Eigen::MatrixXd>& c,
                             maf_workspace& ws) const {
-    const auto nt = static_cast<std::size_t>(config_.transforms);
-    const Eigen::Index d = features(), b = u0.cols();
-    ws.u.resize(nt + 1);
-    ws.out.resize(nt);
-    ws.scale.resize(nt);
-    ws.s.resize(nt);
-    ws.cache.resize(nt);
-    ws.u[0] = u0;
-    ws.log_q.setZero(b);
-    for (std::size_t t = 0; t < nt; ++t) {
-      const auto& u = ws.u[t];
-      mades_[t].forward(u, c, ws.cache[t], ws.out[t]);
-      auto& sc = ws.scale[t];
-      ws.s[t] = ws.out[t].topRows(d);
-      sc.resize(d, b);
-      kernels::map_n<Scale>(ws.s[t].data(), sc.data(), static_cast<std::size_t>(sc.size()));
-      ws.logsc.resize(d, b);
-      kernels::map_n<kernels::log_fn>(sc.data(), ws.logsc.data(), static_cast<std::size_t>(sc.size()));
-      ws.log_q += ws.logsc.colwise().sum().transpose();
-      auto& next = ws.u[t + 1];
-      next.resize(d, b);
-      const auto& p = perms_[t];
-      for (Eigen::Index i = 0; i < d; ++i) {
-        const Eigen::Index r = p[static_cast<std::size_t>(i)];
-        next.row(i) = sc.row(r).cwiseProduct(u.row(r)) + ws.out[t].row(d + r);
-      }
-    }
-    const double c0 = -0.5 * double(d) * std::log(2.0 * std::numbers::pi);
-    ws.log_q.array() += c0 - 0.5 * ws.u[nt].colwise().squaredNorm().transpose().array();
+    internal::maf_batch_forward<Scale>(mades_, perms_, u0, c, ws);
   }
 
   /// Backward pass of L = Σ_b w_b (-log q_b) after `forward_standardized` on (u0, c): **adds**
@@ -386,27 +434,7 @@ class conditional_maf {
   /// non-null. `weight` is the same w for every sample (1/B for a mean).
   void backward_standardized(const Eigen::Ref<const Eigen::MatrixXd>& c, double weight, maf_workspace& ws,
                              conditional_maf& grad, Eigen::MatrixXd* grad_u0) const {
-    const auto nt = static_cast<std::size_t>(config_.transforms);
-    const Eigen::Index d = features(), b = ws.u[0].cols();
-    ws.g = weight * ws.u[nt];  // d(-log N(z))/dz = z
-    ws.gy.resize(d, b);
-    ws.gout.resize(2 * d, b);
-    for (std::size_t tt = nt; tt > 0; --tt) {
-      const std::size_t t = tt - 1;
-      const auto& p = perms_[t];
-      for (Eigen::Index i = 0; i < d; ++i) ws.gy.row(p[static_cast<std::size_t>(i)]) = ws.g.row(i);
-      const auto& u = ws.u[t];
-      const auto& sc = ws.scale[t];
-      // d/dscale of [y = scale u + m] and of [-w log scale]
-      ws.dsc.resize(d, b);
-      kernels::map2_n<Scale>(ws.s[t].data(), sc.data(), ws.dsc.data(), static_cast<std::size_t>(sc.size()));
-      ws.gout.topRows(d) = (ws.gy.cwiseProduct(u) - weight * sc.cwiseInverse()).cwiseProduct(ws.dsc);
-      ws.gout.bottomRows(d) = ws.gy;
-      const bool need_u = (t > 0) || (grad_u0 != nullptr);
-      mades_[t].backward(u, c, ws.cache[t], ws.gout, grad.mades_[t], need_u ? &ws.gu : nullptr, ws.work);
-      if (need_u) ws.g = ws.gy.cwiseProduct(sc) + ws.gu;
-    }
-    if (grad_u0 != nullptr) *grad_u0 = ws.g;
+    internal::maf_batch_backward<Scale>(mades_, perms_, c, weight, ws, grad.mades_, grad_u0);
   }
 
   // ---- public evaluation (rows = items) --------------------------------------------------------

@@ -29,6 +29,14 @@
 
 namespace chempp::flow {
 
+/// Arithmetic of the training steps.
+enum class training_precision {
+  float64,  ///< double throughout (the default; bit-reproducible against earlier releases)
+  float32,  ///< forward, backward and Adam in float, as PyTorch/sbi train: twice the SIMD lanes
+            ///< per instruction. The z-scoring, the loss sums and the returned flow stay double;
+            ///< the gradient checks (tests/flow) are done on the double path.
+};
+
 /// Training hyper-parameters; defaults are sbi 0.23.1's.
 struct train_options {
   Eigen::Index batch_size = 200;      ///< mini-batch size (sbi: 200; nflows benchmark: 128)
@@ -42,6 +50,7 @@ struct train_options {
   int max_epochs = 1 << 30;           ///< hard limit on epochs
   std::uint64_t seed = 0;             ///< seeds the split and the batch order
   bool fit_standardization = true;    ///< learn the z-scoring from the training split
+  training_precision precision = training_precision::float64;  ///< arithmetic of the steps
 };
 
 /// What an observer sees after each epoch.
@@ -71,13 +80,17 @@ template <class O>
 concept TrainingObserver = std::invocable<O&, const epoch_report&>;
 
 
-/// Mean NLL of the pairs in columns `idx` of the standardised data (no gradient), in nats.
-template <class Flow>
-double mean_nll_standardized(const Flow& flow, const Eigen::MatrixXd& u, const Eigen::MatrixXd& c,
-                             const std::vector<Eigen::Index>& idx, maf_workspace& ws) {
-  if (idx.empty()) return std::numeric_limits<double>::quiet_NaN();
+namespace internal {
+template <class T>
+using train_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// Σ over the pairs in columns `idx` of the standardised data of log q (standardised θ space),
+/// in chunks of 1024, with the MADEs `net` in their own precision; the sum is kept in double.
+template <class Scale, class Made, class T = typename Made::scalar_type>
+double sum_log_q(const std::vector<Made>& net, const std::vector<permutation>& perms, const train_matrix<T>& u,
+                 const train_matrix<T>& c, const std::vector<Eigen::Index>& idx, basic_maf_workspace<T>& ws) {
   const Eigen::Index chunk = 1024, n = static_cast<Eigen::Index>(idx.size());
-  Eigen::MatrixXd ub, cb;
+  train_matrix<T> ub, cb;
   double sum = 0.0;
   for (Eigen::Index s = 0; s < n; s += chunk) {
     const Eigen::Index m = std::min(chunk, n - s);
@@ -87,73 +100,86 @@ double mean_nll_standardized(const Flow& flow, const Eigen::MatrixXd& u, const E
       ub.col(j) = u.col(idx[static_cast<std::size_t>(s + j)]);
       cb.col(j) = c.col(idx[static_cast<std::size_t>(s + j)]);
     }
-    flow.forward_standardized(ub, cb, ws);
-    sum += ws.log_q.sum();
+    maf_batch_forward<Scale>(net, perms, ub, cb, ws);
+    sum += ws.log_q.template cast<double>().sum();
   }
-  return -sum / double(n) + flow.theta_std().array().log().sum();
+  return sum;
 }
 
-/// Trains `flow` on pairs θ (N × D rows) and x (N × C rows). Calls `observer(report)` after
-/// every epoch. Returns the history; `flow` holds the best-validation weights on return.
-template <class Flow, TrainingObserver Observer = no_training_observer>
-train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
-                   const train_options& opt = {}, Observer&& observer = {}) {
-  const char* fn = "chempp::flow::train";
-  if (theta.cols() != flow.features()) chempp::detail::throw_argument(fn, "theta.cols()", "must equal D", double(theta.cols()));
-  if (x.cols() != flow.context_size()) chempp::detail::throw_argument(fn, "x.cols()", "must equal C", double(x.cols()));
-  if (x.rows() != theta.rows()) chempp::detail::throw_argument(fn, "x.rows()", "must equal theta.rows()", double(x.rows()));
-  if (opt.batch_size < 1) chempp::detail::throw_argument(fn, "batch_size", "must be >= 1", double(opt.batch_size));
-  check_positive(fn, "learning_rate", opt.learning_rate);
-  check_in_closed(fn, "validation_fraction", opt.validation_fraction, 0.0, 0.9);
-  if (opt.patience < 1) chempp::detail::throw_argument(fn, "patience", "must be >= 1", double(opt.patience));
-  for (Eigen::Index i = 0; i < theta.rows(); ++i) {
-    for (Eigen::Index j = 0; j < theta.cols(); ++j) check_finite(fn, "theta", theta(i, j));
-    for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(i, j));
+/// Portable Fisher–Yates shuffle (std::shuffle's algorithm is implementation-defined).
+inline void shuffle_indices(std::vector<Eigen::Index>& v, std::mt19937_64& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) {
+    std::uniform_int_distribution<std::size_t> u(0, i - 1);
+    std::swap(v[i - 1], v[u(rng)]);
   }
-  const Eigen::Index n = theta.rows();
-  std::mt19937_64 rng(opt.seed);
-  std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), Eigen::Index{0});
-  auto shuffle = [&rng](std::vector<Eigen::Index>& v) {  // portable Fisher-Yates
-    for (std::size_t i = v.size(); i > 1; --i) {
-      std::uniform_int_distribution<std::size_t> u(0, i - 1);
-      std::swap(v[i - 1], v[u(rng)]);
-    }
-  };
-  shuffle(order);
-  const auto n_val = static_cast<Eigen::Index>(opt.validation_fraction * double(n));
-  std::vector<Eigen::Index> val(order.begin(), order.begin() + n_val);
-  std::vector<Eigen::Index> tr(order.begin() + n_val, order.end());
-  if (tr.size() < 2) throw invalid_argument(std::string(fn) + ": need at least 2 training pairs");
+}
 
-  if (opt.fit_standardization) {
-    Eigen::MatrixXd tt(static_cast<Eigen::Index>(tr.size()), theta.cols()), xt(static_cast<Eigen::Index>(tr.size()), x.cols());
-    for (std::size_t i = 0; i < tr.size(); ++i) {
-      tt.row(static_cast<Eigen::Index>(i)) = theta.row(tr[i]);
-      xt.row(static_cast<Eigen::Index>(i)) = x.row(tr[i]);
-    }
-    flow.fit_standardization(tt, xt);
+/// Copies the parameters of `net` into the flat vector `p` (conditional_maf::parameters() order).
+template <class Made, class V>
+void flatten_parameters(const std::vector<Made>& net, V& p) {
+  Eigen::Index o = 0;
+  for (const auto& m : net)
+    m.for_each_tensor([&](const auto& t) {
+      p.segment(o, t.size()) = Eigen::Map<const V>(t.data(), t.size());
+      o += t.size();
+    });
+}
+
+/// Sets the parameters of `net` from the flat vector `p` and re-applies the masks.
+template <class Made, class V>
+void unflatten_parameters(const V& p, std::vector<Made>& net) {
+  Eigen::Index o = 0;
+  for (auto& m : net) {
+    m.for_each_tensor([&](auto& t) {
+      Eigen::Map<V>(t.data(), t.size()) = p.segment(o, t.size());
+      o += t.size();
+    });
+    m.apply_masks();
   }
-  Eigen::MatrixXd u, c;
-  flow.standardize(theta, x, u, c);
+}
+}  // namespace internal
 
-  Flow grad = flow;
-  Eigen::VectorXd p = flow.parameters();
+/// Mean NLL of the pairs in columns `idx` of the standardised data (no gradient), in nats.
+template <class Flow>
+double mean_nll_standardized(const Flow& flow, const Eigen::MatrixXd& u, const Eigen::MatrixXd& c,
+                             const std::vector<Eigen::Index>& idx, maf_workspace& ws) {
+  if (idx.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const double sum = internal::sum_log_q<typename Flow::scale_type>(flow.mades(), flow.permutations(), u, c, idx, ws);
+  return -sum / double(idx.size()) + flow.theta_std().array().log().sum();
+}
+
+namespace internal {
+/// The epochs of `train` with the steps in scalar T: the flow's MADEs are copied into precision T,
+/// trained there, and the best-validation parameters are written back into `flow` (double).
+template <class T, class Flow, class Observer>
+train_result train_steps(Flow& flow, const Eigen::MatrixXd& u_d, const Eigen::MatrixXd& c_d, std::vector<Eigen::Index>& tr,
+                         const std::vector<Eigen::Index>& val, const train_options& opt, Observer& observer,
+                         std::mt19937_64& rng) {
+  using Made = made<typename Flow::activation_type, T>;
+  using Scale = typename Flow::scale_type;
+  using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  const train_matrix<T> u = u_d.template cast<T>(), c = c_d.template cast<T>();
+  std::vector<Made> net;
+  for (const auto& m : flow.mades()) net.push_back(m.template cast<T>());
+  std::vector<Made> grad = net;
+  const auto& perms = flow.permutations();
+  V p(flow.parameter_count());
+  flatten_parameters(net, p);
   nn::adam_options ao;
   ao.learning_rate = opt.learning_rate;
   ao.beta1 = opt.beta1;
   ao.beta2 = opt.beta2;
   ao.epsilon = opt.epsilon;
-  nn::adam<double> adam(static_cast<std::size_t>(p.size()), ao);  // the library's one Adam (PyTorch's rule)
-  Eigen::VectorXd g(p.size()), best = p;
-  maf_workspace ws;
-  Eigen::MatrixXd ub, cb;
+  nn::adam<T> adam(static_cast<std::size_t>(p.size()), ao);  // the library's one Adam (PyTorch's rule)
+  V g(p.size()), best = p;
+  basic_maf_workspace<T> ws;
+  train_matrix<T> ub, cb;
   const double log_sigma = flow.theta_std().array().log().sum();
 
   train_result result;
   double last_train = 0.0;
   const auto train_epoch = [&](std::size_t) {
-    shuffle(tr);
+    shuffle_indices(tr, rng);
     double loss_sum = 0.0;
     nn::for_each_batch(tr, static_cast<std::size_t>(opt.batch_size), [&](std::span<const Eigen::Index> batch) {
       const auto m = static_cast<Eigen::Index>(batch.size());
@@ -163,22 +189,24 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
         ub.col(j) = u.col(batch[static_cast<std::size_t>(j)]);
         cb.col(j) = c.col(batch[static_cast<std::size_t>(j)]);
       }
-      grad.zero_parameters();
-      flow.forward_standardized(ub, cb, ws);
-      loss_sum += -ws.log_q.sum() + double(m) * log_sigma;
-      flow.backward_standardized(cb, 1.0 / double(m), ws, grad, nullptr);
-      g = grad.parameters();
+      for (auto& gm : grad) gm.zero();
+      maf_batch_forward<Scale>(net, perms, ub, cb, ws);
+      loss_sum += -ws.log_q.template cast<double>().sum() + double(m) * log_sigma;
+      maf_batch_backward<Scale>(net, perms, cb, static_cast<T>(1.0 / double(m)), ws, grad, nullptr);
+      flatten_parameters(grad, g);
       if (opt.clip_norm > 0.0) {
-        const double norm = g.norm();
+        const double norm = double(g.norm());
         const double coef = opt.clip_norm / (norm + 1e-6);  // torch.nn.utils.clip_grad_norm_
-        if (coef < 1.0) g *= coef;
+        if (coef < 1.0) g *= static_cast<T>(coef);
       }
       adam.step(p, g);
-      flow.set_parameters(p);
+      unflatten_parameters(p, net);
     });
     return last_train = loss_sum / double(tr.size());
   };
-  const auto criterion = [&] { return val.empty() ? last_train : mean_nll_standardized(flow, u, c, val, ws); };
+  const auto criterion = [&] {
+    return val.empty() ? last_train : -sum_log_q<Scale>(net, perms, u, c, val, ws) / double(val.size()) + log_sigma;
+  };
   const auto report = [&](std::size_t e, double train_loss, double crit, double seconds) {
     epoch_report rep;
     rep.epoch = static_cast<int>(e);
@@ -199,9 +227,55 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
   result.epochs = static_cast<int>(out.epochs);
   result.best_epoch = static_cast<int>(out.best_epoch);
   result.early_stopped = out.by_patience;
-  flow.set_parameters(best);
+  flow.set_parameters(best.template cast<double>());
   result.best_validation_loss = out.best;
   return result;
+}
+}  // namespace internal
+
+/// Trains `flow` on pairs θ (N × D rows) and x (N × C rows). Calls `observer(report)` after
+/// every epoch. Returns the history; `flow` holds the best-validation weights on return.
+/// With `opt.precision = float32` the steps run in single precision (see `training_precision`).
+template <class Flow, TrainingObserver Observer = no_training_observer>
+train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
+                   const train_options& opt = {}, Observer&& observer = {}) {
+  const char* fn = "chempp::flow::train";
+  if (theta.cols() != flow.features()) chempp::detail::throw_argument(fn, "theta.cols()", "must equal D", double(theta.cols()));
+  if (x.cols() != flow.context_size()) chempp::detail::throw_argument(fn, "x.cols()", "must equal C", double(x.cols()));
+  if (x.rows() != theta.rows()) chempp::detail::throw_argument(fn, "x.rows()", "must equal theta.rows()", double(x.rows()));
+  if (opt.batch_size < 1) chempp::detail::throw_argument(fn, "batch_size", "must be >= 1", double(opt.batch_size));
+  check_positive(fn, "learning_rate", opt.learning_rate);
+  check_in_closed(fn, "validation_fraction", opt.validation_fraction, 0.0, 0.9);
+  if (opt.patience < 1) chempp::detail::throw_argument(fn, "patience", "must be >= 1", double(opt.patience));
+  if (opt.precision != training_precision::float64 && opt.precision != training_precision::float32)
+    chempp::detail::throw_argument(fn, "precision", "must be float64 or float32", double(static_cast<int>(opt.precision)));
+  for (Eigen::Index i = 0; i < theta.rows(); ++i) {
+    for (Eigen::Index j = 0; j < theta.cols(); ++j) check_finite(fn, "theta", theta(i, j));
+    for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(i, j));
+  }
+  const Eigen::Index n = theta.rows();
+  std::mt19937_64 rng(opt.seed);
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), Eigen::Index{0});
+  internal::shuffle_indices(order, rng);
+  const auto n_val = static_cast<Eigen::Index>(opt.validation_fraction * double(n));
+  std::vector<Eigen::Index> val(order.begin(), order.begin() + n_val);
+  std::vector<Eigen::Index> tr(order.begin() + n_val, order.end());
+  if (tr.size() < 2) throw invalid_argument(std::string(fn) + ": need at least 2 training pairs");
+
+  if (opt.fit_standardization) {
+    Eigen::MatrixXd tt(static_cast<Eigen::Index>(tr.size()), theta.cols()), xt(static_cast<Eigen::Index>(tr.size()), x.cols());
+    for (std::size_t i = 0; i < tr.size(); ++i) {
+      tt.row(static_cast<Eigen::Index>(i)) = theta.row(tr[i]);
+      xt.row(static_cast<Eigen::Index>(i)) = x.row(tr[i]);
+    }
+    flow.fit_standardization(tt, xt);
+  }
+  Eigen::MatrixXd u, c;
+  flow.standardize(theta, x, u, c);
+  if (opt.precision == training_precision::float32)
+    return internal::train_steps<float>(flow, u, c, tr, val, opt, observer, rng);
+  return internal::train_steps<double>(flow, u, c, tr, val, opt, observer, rng);
 }
 
 }  // namespace chempp::flow

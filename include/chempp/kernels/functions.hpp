@@ -172,7 +172,7 @@ struct softplus_scale {
   static constexpr double minimum = 1e-3;  ///< lower bound of the scale
   template <class V>
   CHEMPP_HD static V apply(const V& s) {
-    return softplus_fn::apply(s) + V(minimum);
+    return softplus_fn::apply(s) + V(static_cast<scalar_of_t<V>>(minimum));
   }
   template <class V>
   CHEMPP_HD static V derivative(const V& s, const V& /*scale*/) {
@@ -188,11 +188,11 @@ struct sigmoid_scale {
   static constexpr double minimum = 1e-3;  ///< lower bound of the scale
   template <class V>
   CHEMPP_HD static V apply(const V& s) {
-    return sigmoid_fn::apply(s + V(shift)) + V(minimum);
+    return sigmoid_fn::apply(s + V(static_cast<scalar_of_t<V>>(shift))) + V(static_cast<scalar_of_t<V>>(minimum));
   }
   template <class V>
   CHEMPP_HD static V derivative(const V& /*s*/, const V& scale) {
-    const V sg = scale - V(minimum);
+    const V sg = scale - V(static_cast<scalar_of_t<V>>(minimum));
     return sg * (V(1) - sg);
   }
 };

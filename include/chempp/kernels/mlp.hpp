@@ -32,10 +32,27 @@ struct mlp_layout {
   int total = 0;                             ///< packed scalars
 };
 
-/// y = f(W x + b) for one affine layer (W: out × in row-major).
-template <class F, class V, class T>
+/// y = f(W x + b) for one affine layer (W: out × in row-major), register-blocked: `Block` outputs
+/// are accumulated together, so each input value x[i] is loaded once for all of them and Block × K
+/// independent FMA chains are in flight (K = registers in a `multi`). Each output sums its inputs
+/// in order i = 0..in-1 whatever the blocking, so results do not depend on `Block`.
+template <class F, int Block = 4, class V, class T>
 CHEMPP_HD inline void dense_layer(const T* w, const T* b, int in, int out, const V* x, V* y) {
-  for (int o = 0; o < out; ++o) {
+  int o = 0;
+  for (; o + Block <= out; o += Block) {
+    V acc[Block];
+    CHEMPP_UNROLL
+    for (int r = 0; r < Block; ++r) acc[r] = V(b[o + r]);
+    const T* wo = w + o * in;
+    for (int i = 0; i < in; ++i) {
+      const V xi = x[i];
+      CHEMPP_UNROLL
+      for (int r = 0; r < Block; ++r) acc[r] = fma(V(wo[r * in + i]), xi, acc[r]);
+    }
+    CHEMPP_UNROLL
+    for (int r = 0; r < Block; ++r) y[o + r] = F::apply(acc[r]);
+  }
+  for (; o < out; ++o) {
     V acc = V(b[o]);
     const T* wo = w + o * in;
     for (int i = 0; i < in; ++i) acc = fma(V(wo[i]), x[i], acc);

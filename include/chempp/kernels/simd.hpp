@@ -108,10 +108,30 @@ template <class B, int K>
 inline multi<B, K> operator-(const multi<B, K>& a) {
   return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x) { return -x; }, a);
 }
+/// x y + z rounded once, on one register. xsimd 8.1 has no AVX-512 `fma` kernel: for the avx512*
+/// architectures its generic fallback computes x * y + z, which under -ffp-contract=off (chempp's
+/// targets) is a multiply and an add — half the FLOP rate and a second rounding. The AVX-512
+/// intrinsics are called directly here; every other architecture keeps xsimd::fma.
+template <class B>
+inline B fused_multiply_add(const B& x, const B& y, const B& z) {
+#if defined(__AVX512F__)
+  using A = typename B::arch_type;
+  if constexpr (std::is_base_of_v<xsimd::avx512f, A>) {
+    if constexpr (std::is_same_v<typename B::value_type, float>) return B(_mm512_fmadd_ps(x, y, z));
+    else if constexpr (std::is_same_v<typename B::value_type, double>) return B(_mm512_fmadd_pd(x, y, z));
+    else return xsimd::fma(x, y, z);
+  } else {
+    return xsimd::fma(x, y, z);
+  }
+#else
+  return xsimd::fma(x, y, z);
+#endif
+}
+
 template <class B, int K>
 inline multi<B, K> fma(const multi<B, K>& a, const multi<B, K>& b, const multi<B, K>& c) {
-  return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x, const B& y, const B& z) { return xsimd::fma(x, y, z); },
-                                   a, b, c);
+  return detail::each<multi<B, K>>(typename multi<B, K>::seq{},
+                                   [](const B& x, const B& y, const B& z) { return fused_multiply_add(x, y, z); }, a, b, c);
 }
 template <class B, int K>
 inline multi<B, K> max(const multi<B, K>& a, const multi<B, K>& b) {
@@ -135,19 +155,18 @@ inline multi<B, K> select(const multi_bool<BB, K>& c, const multi<B, K>& a, cons
 /// y[i] = F::apply(a[i]) for i < n (a and y may alias); xsimd body, scalar tail.
 template <class F, class T>
 inline void map_n(const T* a, T* y, std::size_t n) {
-  using B = xsimd::batch<T>;
+  using B = multi<xsimd::batch<T>, 1>;  // the kernels' value type: its fma is fused on every architecture
   std::size_t i = 0;
-  for (; i + B::size <= n; i += B::size) F::apply(B::load_unaligned(a + i)).store_unaligned(y + i);
+  for (; i + B::lanes <= n; i += B::lanes) F::apply(B::load(a + i)).store(y + i);
   for (; i < n; ++i) y[i] = F::apply(a[i]);
 }
 
 /// y[i] = F::derivative(a[i], b[i]) for i < n.
 template <class F, class T>
 inline void map2_n(const T* a, const T* b, T* y, std::size_t n) {
-  using B = xsimd::batch<T>;
+  using B = multi<xsimd::batch<T>, 1>;
   std::size_t i = 0;
-  for (; i + B::size <= n; i += B::size)
-    F::derivative(B::load_unaligned(a + i), B::load_unaligned(b + i)).store_unaligned(y + i);
+  for (; i + B::lanes <= n; i += B::lanes) F::derivative(B::load(a + i), B::load(b + i)).store(y + i);
   for (; i < n; ++i) y[i] = F::derivative(a[i], b[i]);
 }
 

@@ -78,7 +78,9 @@ class linear_layer {
     const auto n_w = w_.size();
     Eigen::Map<matrix<T>> gw(g.data(), w_.rows(), w_.cols());
     gw.noalias() = dy * x.transpose();
-    Eigen::Map<vector<T>>(g.data() + n_w, w_.rows()) = dy.rowwise().sum();
+    Eigen::Map<vector<T>> gb(g.data() + n_w, w_.rows());
+    gb.setZero();
+    add_sample_sums(dy, gb);
   }
 
  private:

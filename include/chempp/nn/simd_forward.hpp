@@ -210,13 +210,13 @@ class simd_mlp {
         const batch_type xi(cur[i + s]);
         const T* row = wt + (i + s) * pad + ob;
         for (std::size_t k = 0; k < K; ++k)
-          acc[k][s] = xsimd::fma(xi, batch_type::load_unaligned(row + k * lanes), acc[k][s]);
+          acc[k][s] = kernels::fused_multiply_add(xi, batch_type::load_unaligned(row + k * lanes), acc[k][s]);
       }
     for (; i < in; ++i) {
       const batch_type xi(cur[i]);
       const T* row = wt + i * pad + ob;
       for (std::size_t k = 0; k < K; ++k)
-        acc[k][0] = xsimd::fma(xi, batch_type::load_unaligned(row + k * lanes), acc[k][0]);
+        acc[k][0] = kernels::fused_multiply_add(xi, batch_type::load_unaligned(row + k * lanes), acc[k][0]);
     }
     for (std::size_t k = 0; k < K; ++k) {
       batch_type sum = acc[k][0];

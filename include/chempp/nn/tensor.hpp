@@ -32,4 +32,12 @@ constexpr std::size_t batch_index(std::size_t n_features, std::size_t sample,
   return sample * n_features + feature;
 }
 
+/// `sums += Σ_j m.col(j)`: the per-feature sum over the samples of a `features x samples` batch
+/// (a bias gradient). Eigen's `m.rowwise().sum()` walks each row across the column stride one
+/// element at a time; adding whole columns runs down contiguous memory, vectorised.
+template <class M, class S>
+void add_sample_sums(const M& m, S&& sums) {
+  for (Eigen::Index j = 0; j < m.cols(); ++j) sums += m.col(j);
+}
+
 }  // namespace chempp::nn

@@ -12,6 +12,12 @@ standard normal base; Adam lr 5e-4, batch 200, 10 % validation, patience 20, cli
 
 reads OUT_DIR/flow_task_{train,test}.bin written by examples/flow_nll_compare.cpp and prints
 the best validation NLL and the test NLL (nats), also written to OUT_DIR/flow_nll_torch.json.
+
+    /usr/bin/python3 benchmarks/reference/maf_reference.py OUT_DIR --time-epoch HIDDEN [THREADS]
+
+times whole epochs (training steps at batch 128 + the validation pass, float32, as bench_flow's
+BM_flow_train_epoch_1e5_batch128 does) on the same 1e5 pairs and prints the median of 5 epochs:
+the same-machine baseline for bench_flow's training figures (issue 12).
 """
 import json
 import math
@@ -92,8 +98,42 @@ def load(path):
     return torch.tensor(a[:, :6], dtype=torch.float32), torch.tensor(a[:, 6:], dtype=torch.float32)
 
 
+def time_epochs(out_dir, hidden, threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    theta, x = load(f"{out_dir}/flow_task_train.bin")
+    n = theta.shape[0]
+    perm = torch.randperm(n)
+    n_val = int(0.1 * n)
+    val, tr = perm[:n_val], perm[n_val:]
+    flow = MAF(6, 8, hidden=hidden, seed=0)
+    flow.set_standardization(theta[tr], x[tr])
+    opt = torch.optim.Adam(flow.parameters(), lr=5e-4)
+    times = []
+    for epoch in range(6):
+        te = time.perf_counter()
+        order = tr[torch.randperm(len(tr))]
+        for s in range(0, len(order), 128):
+            idx = order[s:s + 128]
+            opt.zero_grad()
+            loss = -flow.log_prob(theta[idx], x[idx]).mean()
+            loss.backward()
+            nn.utils.clip_grad_norm_(flow.parameters(), 5.0)
+            opt.step()
+        with torch.no_grad():
+            -flow.log_prob(theta[val], x[val]).mean().item()
+        if epoch > 0:  # the first epoch warms up the allocator
+            times.append(time.perf_counter() - te)
+    times.sort()
+    print(f"torch {torch.__version__} reference MAF, hidden {hidden}, {threads} thread(s): "
+          f"median epoch {times[len(times) // 2]:.3f} s (batch 128, 9e4 training + 1e4 validation pairs)")
+
+
 def main():
     out_dir = sys.argv[1]
+    if len(sys.argv) > 3 and sys.argv[2] == "--time-epoch":
+        time_epochs(out_dir, int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+        return
     max_epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     torch.set_num_threads(2)
     torch.manual_seed(0)

@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "chempp/core/compat_xsimd.hpp"
 #include "chempp/core/error.hpp"
 #include "chempp/core/exact_sum.hpp"
 #include "chempp/core/parallel.hpp"
@@ -80,26 +81,47 @@ class unbounded_map {
     return std::log(s) - std::log1p(-s);
   }
   /// u_j → θ_j.
-  [[nodiscard]] double to_theta(std::size_t j, double u) const noexcept {
-    const auto& f = prior_->factors()[j];
-    if (f.family == prior_factor::kind::normal) return u;
-    return f.a + (f.b - f.a) / (1.0 + std::exp(-u));
-  }
+  [[nodiscard]] double to_theta(std::size_t j, double u) const noexcept { return factor_theta(prior_->factors()[j], u); }
   /// log prior density of the d-vector u (Jacobian included).
   [[nodiscard]] double log_density_u(const double* u) const noexcept {
     double lp = 0.0;
     const auto& fs = prior_->factors();
-    for (std::size_t j = 0; j < fs.size(); ++j) {
-      const auto& f = fs[j];
-      if (f.family == prior_factor::kind::normal) {
-        const double z = (u[j] - f.a) / f.b;
-        lp += -0.5 * z * z - std::log(f.b) - 0.5 * std::log(2.0 * std::numbers::pi);
-      } else {  // logistic density: s (1 − s) with s = sigmoid(u)
-        const double a = std::abs(u[j]);
-        lp += -a - 2.0 * std::log1p(std::exp(-a));
-      }
-    }
+    for (std::size_t j = 0; j < fs.size(); ++j) lp += factor_log_density(fs[j], u[j]);
     return lp;
+  }
+
+  /// The two maps over the n rows u_r = u + r·ld, vectorised over rows (the population engine's
+  /// hot loop): out[r] = log_density_u(u_r). The same formulas as the scalar functions
+  /// (`factor_log_density`, `factor_theta`), with xsimd's exp/log1p (within 2 ulp of libm's).
+  void log_density_rows(const double* u, std::size_t ld, std::size_t n, double* out) const noexcept {
+    using B = xsimd::batch<double>;
+    alignas(64) double tmp[B::size];
+    const auto& fs = prior_->factors();
+    std::size_t r0 = 0;
+    for (; r0 + B::size <= n; r0 += B::size) {
+      B lp(0.0);
+      for (std::size_t j = 0; j < fs.size(); ++j) {
+        for (std::size_t l = 0; l < B::size; ++l) tmp[l] = u[(r0 + l) * ld + j];
+        lp = lp + factor_log_density(fs[j], B::load_aligned(tmp));
+      }
+      lp.store_unaligned(out + r0);
+    }
+    for (; r0 < n; ++r0) out[r0] = log_density_u(u + r0 * ld);
+  }
+  /// θ_r[off + j] = to_theta(j, u_r[j]) for the n rows u_r = u + r·ld, θ_r = theta + r·tp.
+  void theta_rows(const double* u, std::size_t ld, std::size_t n, double* theta, std::size_t tp, std::size_t off) const noexcept {
+    using B = xsimd::batch<double>;
+    alignas(64) double tmp[B::size];
+    const auto& fs = prior_->factors();
+    std::size_t r0 = 0;
+    for (; r0 + B::size <= n; r0 += B::size)
+      for (std::size_t j = 0; j < fs.size(); ++j) {
+        for (std::size_t l = 0; l < B::size; ++l) tmp[l] = u[(r0 + l) * ld + j];
+        factor_theta(fs[j], B::load_aligned(tmp)).store_aligned(tmp);
+        for (std::size_t l = 0; l < B::size; ++l) theta[(r0 + l) * tp + off + j] = tmp[l];
+      }
+    for (; r0 < n; ++r0)
+      for (std::size_t j = 0; j < fs.size(); ++j) theta[r0 * tp + off + j] = to_theta(j, u[r0 * ld + j]);
   }
   /// One prior draw in u.
   template <class Rng>
@@ -119,6 +141,26 @@ class unbounded_map {
   }
 
  private:
+  // The formulas of one factor, for V = double or an xsimd batch of doubles (one definition).
+  // log density of u_j: a Normal factor's in θ = u; a uniform factor's logistic density
+  // s (1 − s), s = sigmoid(u), Jacobian of θ = a + (b − a) s included.
+  template <class V>
+  static V factor_log_density(const prior_factor& f, const V& u) noexcept {
+    using std::abs, std::exp, std::log1p;
+    if (f.family == prior_factor::kind::normal) {
+      const V z = (u - V(f.a)) / V(f.b);
+      return V(-0.5) * z * z - V(std::log(f.b)) - V(0.5 * std::log(2.0 * std::numbers::pi));
+    }
+    const V a = abs(u);
+    return -a - V(2.0) * log1p(exp(-a));
+  }
+  template <class V>
+  static V factor_theta(const prior_factor& f, const V& u) noexcept {
+    using std::exp;
+    if (f.family == prior_factor::kind::normal) return u;
+    return V(f.a) + V(f.b - f.a) / (V(1.0) + exp(-u));
+  }
+
   std::optional<product_prior> prior_;
 };
 
@@ -800,8 +842,28 @@ class population_engine {
 
 
 
-  static double log_add(double a, double b) noexcept {
-    return std::max(a, b) + std::log1p(std::exp(-std::abs(a - b)));
+  template <class V>
+  static V log_add(const V& a, const V& b) noexcept {
+    using std::abs, std::exp, std::log1p, std::max;
+    return max(a, b) + log1p(exp(-abs(a - b)));
+  }
+  // lp[r] ← lp[r] − log_add(log_wq + lqt[r], log_wp + lp[r]) for r < n: log p(u) − log q_mix(u),
+  // vectorised over rows (log_add's formula on xsimd batches; scalar tail).
+  static void log_mixture_rows(double* lp, const double* lqt, double log_wq, double log_wp, std::size_t n) noexcept {
+    using B = xsimd::batch<double>;
+    std::size_t r = 0;
+    for (; r + B::size <= n; r += B::size) {
+      const B p = B::load_unaligned(lp + r);
+      (p - log_add(B(log_wq) + B::load_unaligned(lqt + r), B(log_wp) + p)).store_unaligned(lp + r);
+    }
+    for (; r < n; ++r) lp[r] = lp[r] - log_add(log_wq + lqt[r], log_wp + lp[r]);
+  }
+  // w[r] = exp(x[r] − mx) for r < n, vectorised.
+  static void exp_shifted_rows(const double* x, double mx, double* w, std::size_t n) noexcept {
+    using B = xsimd::batch<double>;
+    std::size_t r = 0;
+    for (; r + B::size <= n; r += B::size) xsimd::exp(B::load_unaligned(x + r) - B(mx)).store_unaligned(w + r);
+    for (; r < n; ++r) w[r] = std::exp(x[r] - mx);
   }
   void put_theta(double* th, const Eigen::Vector2d& lambda, const Eigen::VectorXd& u) const {
     th[0] = lambda(0);
@@ -815,10 +877,10 @@ class population_engine {
                             double* lw) const {
     const std::size_t p = sim.n_parameters(), k = sim.n_observables();
     sim.simulate(theta, static_cast<std::size_t>(m), out);
+    lik.add_rows(out, static_cast<std::size_t>(m), k, lw);
     double mx = -INFINITY;
     for (Eigen::Index r = 0; r < m; ++r) {
       const double* th = theta + static_cast<std::size_t>(r) * p;
-      lw[r] += lik(out + static_cast<std::size_t>(r) * k);
       if ((validity_.valid && !validity_.valid(th)) || std::isnan(lw[r])) lw[r] = -INFINITY;
       mx = std::max(mx, lw[r]);
     }
@@ -971,34 +1033,45 @@ class population_engine {
     const double log_wq = std::log(static_cast<double>(mq) / static_cast<double>(m));
     const double log_wp = std::log(static_cast<double>(mp) / static_cast<double>(m));
     const std::size_t p = sim.n_parameters(), k = sim.n_observables();
-    buf.resize(static_cast<std::size_t>(m) * (p + k + static_cast<std::size_t>(l) + 2));
+    const auto lu = static_cast<std::size_t>(l), mu = static_cast<std::size_t>(m);
+    buf.resize(mu * (p + k + lu + 2));
     double* theta = buf.data();
-    double* out = theta + static_cast<std::size_t>(m) * p;
-    double* logq = out + static_cast<std::size_t>(m) * k;
+    double* out = theta + mu * p;
+    double* logq = out + mu * k;
+    double* us = logq + mu;     // the m draws u_r, row-major m × l
+    double* lqt = us + mu * lu;  // log t-proposal density of each draw
     const Eigen::VectorXd centre = st.a + st.b * (lambda - st.mu_g);
-    Eigen::VectorXd u(l), z(l);
+    Eigen::VectorXd z(l);
     const double dl = static_cast<double>(l);
+    // the draws and their proposal densities (small dense algebra per row), then the prior
+    // density, the mixture weight and the map to θ vectorised over rows (the hot loop's libm
+    // calls; unbounded_map::log_density_rows / theta_rows, log_add_rows)
     for (Eigen::Index r = 0; r < m; ++r) {
-      double lq_t = 0.0, lp = 0.0;
+      Eigen::Map<Eigen::VectorXd> u(us + static_cast<std::size_t>(r) * lu, l);
       if (r < mq) {
-        u = centre + st.chol * st.eps.row(r).transpose();
-        lq_t = st.log_t_eps(r) - st.log_det;
-        lp = local_.log_density_u(u.data());
+        u.noalias() = centre + st.chol * st.eps.row(r).transpose();
+        lqt[r] = st.log_t_eps(r) - st.log_det;
       } else {
         u = st.u_prior.row(r - mq).transpose();
-        lp = st.log_p_prior(r - mq);
+        logq[r] = st.log_p_prior(r - mq);
         z = st.chol.template triangularView<Eigen::Lower>().solve(u - centre);
-        lq_t = log_t(z.squaredNorm(), dl, opt.student_dof) - st.log_det;
+        lqt[r] = log_t(z.squaredNorm(), dl, opt.student_dof) - st.log_det;
       }
-      logq[r] = lp - log_add(log_wq + lq_t, log_wp + lp);  // log p(u) − log q_mix(u), then + log L
-      put_theta(theta + static_cast<std::size_t>(r) * p, lambda, u);
     }
+    local_.log_density_rows(us, lu, static_cast<std::size_t>(mq), logq);  // logq holds log p(u) here
+    log_mixture_rows(logq, lqt, log_wq, log_wp, mu);  // log p(u) − log q_mix(u), then + log L
+    for (std::size_t r = 0; r < mu; ++r) {
+      theta[r * p] = lambda(0);
+      theta[r * p + 1] = lambda(1);
+    }
+    local_.theta_rows(us, lu, mu, theta, p, 2);
     const double mx = add_log_likelihood(sim, lik, theta, out, m, logq);
     star_value v;
     if (!std::isfinite(mx)) return v;
+    exp_shifted_rows(logq, mx, lqt, mu);  // the weights w_r = exp(logq_r − mx), summed in order
     double s1 = 0.0, s2 = 0.0;
-    for (Eigen::Index r = 0; r < m; ++r) {
-      const double w = std::exp(logq[r] - mx);
+    for (std::size_t r = 0; r < mu; ++r) {
+      const double w = lqt[r];
       s1 += w;
       s2 += w * w;
     }

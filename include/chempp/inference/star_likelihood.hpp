@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "chempp/core/compat_xsimd.hpp"
 #include "chempp/core/error.hpp"
 
 namespace chempp::inference {
@@ -113,6 +114,33 @@ class star_likelihood {
       q += y[a] * y[a];
     }
     return std::isfinite(q) ? log_norm_ - 0.5 * q : -INFINITY;
+  }
+
+  /// lw[r] += log p(x | f_r) for the n rows f_r = f + r k of a row-major n × K array (k ≥ K), as
+  /// `operator()` computes each, with the rows in SIMD lanes (the population engine's hot loop): the
+  /// same operations in the same order per lane, so each row's value equals operator()(f_r) (tested).
+  void add_rows(const double* f, std::size_t n, std::size_t k, double* lw) const noexcept {
+    using B = xsimd::batch<double>;
+    constexpr std::size_t lanes = B::size;
+    const std::size_t m = index_.size();
+    alignas(64) double buf[lanes];
+    B y[kMax];
+    std::size_t r0 = 0;
+    for (; r0 + lanes <= n; r0 += lanes) {
+      B q(0.0);
+      for (std::size_t a = 0; a < m; ++a) {
+        const auto col = static_cast<std::size_t>(index_[a]);
+        for (std::size_t l = 0; l < lanes; ++l) buf[l] = f[(r0 + l) * k + col];
+        const auto ai = static_cast<Eigen::Index>(a);
+        B r = B(x_(ai)) - B::load_aligned(buf);
+        for (std::size_t b = 0; b < a; ++b) r = r - B(l_(ai, static_cast<Eigen::Index>(b))) * y[b];
+        y[a] = r * B(inv_diag_(ai));
+        q = q + y[a] * y[a];
+      }
+      q.store_aligned(buf);
+      for (std::size_t l = 0; l < lanes; ++l) lw[r0 + l] += std::isfinite(buf[l]) ? log_norm_ - 0.5 * buf[l] : -INFINITY;
+    }
+    for (; r0 < n; ++r0) lw[r0] += (*this)(f + r0 * k);
   }
 
   /// log p(x | f) and its gradient with respect to the full K-vector f (zero where not

@@ -1041,22 +1041,21 @@ class population_engine {
     double* us = logq + mu;     // the m draws u_r, row-major m × l
     double* lqt = us + mu * lu;  // log t-proposal density of each draw
     const Eigen::VectorXd centre = st.a + st.b * (lambda - st.mu_g);
-    Eigen::VectorXd z(l);
     const double dl = static_cast<double>(l);
-    // the draws and their proposal densities (small dense algebra per row), then the prior
-    // density, the mixture weight and the map to θ vectorised over rows (the hot loop's libm
-    // calls; unbounded_map::log_density_rows / theta_rows, log_add_rows)
-    for (Eigen::Index r = 0; r < m; ++r) {
-      Eigen::Map<Eigen::VectorXd> u(us + static_cast<std::size_t>(r) * lu, l);
-      if (r < mq) {
-        u.noalias() = centre + st.chol * st.eps.row(r).transpose();
-        lqt[r] = st.log_t_eps(r) - st.log_det;
-      } else {
-        u = st.u_prior.row(r - mq).transpose();
-        logq[r] = st.log_p_prior(r - mq);
-        z = st.chol.template triangularView<Eigen::Lower>().solve(u - centre);
-        lqt[r] = log_t(z.squaredNorm(), dl, opt.student_dof) - st.log_det;
-      }
+    // the draws and their proposal densities as whole-matrix products (proposal rows
+    // u = centre + L ε, prior rows z = L⁻¹ (u − centre)), then the prior density, the mixture
+    // weight and the map to θ vectorised over rows (the hot loop's libm calls;
+    // unbounded_map::log_density_rows / theta_rows, log_mixture_rows)
+    Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> u_all(us, m, l);
+    u_all.topRows(mq).noalias() = st.eps.topRows(mq) * st.chol.transpose();
+    u_all.topRows(mq).rowwise() += centre.transpose();
+    u_all.bottomRows(mp) = st.u_prior.topRows(mp);
+    const Eigen::MatrixXd z = st.chol.template triangularView<Eigen::Lower>().solve(
+        (u_all.bottomRows(mp).rowwise() - centre.transpose()).transpose());
+    for (Eigen::Index r = 0; r < mq; ++r) lqt[r] = st.log_t_eps(r) - st.log_det;
+    for (Eigen::Index r = mq; r < m; ++r) {
+      logq[r] = st.log_p_prior(r - mq);
+      lqt[r] = log_t(z.col(r - mq).squaredNorm(), dl, opt.student_dof) - st.log_det;
     }
     local_.log_density_rows(us, lu, static_cast<std::size_t>(mq), logq);  // logq holds log p(u) here
     log_mixture_rows(logq, lqt, log_wq, log_wp, mu);  // log p(u) − log q_mix(u), then + log L

@@ -174,6 +174,32 @@ TEST_CASE("kernels: functions are the same formula for every value type") {
   }
 }
 
+TEST_CASE("kernels: the SIMD multiply-add is fused (one rounding) on every architecture, as the scalar one") {
+  // a b = 1 - 2^-46 (float) / 1 - 2^-104 (double) exactly: a separate multiply rounds it to 1 and
+  // a b + (-1) = 0; a fused multiply-add keeps -2^-46 / -2^-104. (xsimd 8.1's AVX-512 fma is
+  // x * y + z, two roundings, under -ffp-contract=off: kernels::fused_multiply_add replaces it.)
+  const float af = 1.0f + std::ldexp(1.0f, -23), bf = 1.0f - std::ldexp(1.0f, -23);
+  const double ad = 1.0 + std::ldexp(1.0, -52), bd = 1.0 - std::ldexp(1.0, -52);
+  CHECK(kn::fma(af, bf, -1.0f) == -std::ldexp(1.0f, -46));
+  CHECK(kn::fma(ad, bd, -1.0) == -std::ldexp(1.0, -104));
+  using MF = kn::multi<xsimd::batch<float>, 2>;
+  using MD = kn::multi<xsimd::batch<double>, 3>;
+  alignas(64) float rf[MF::lanes];
+  alignas(64) double rd[MD::lanes];
+  kn::fma(MF(af), MF(bf), MF(-1.0f)).store(rf);
+  kn::fma(MD(ad), MD(bd), MD(-1.0)).store(rd);
+  for (float v : rf) CHECK(v == -std::ldexp(1.0f, -46));
+  for (double v : rd) CHECK(v == -std::ldexp(1.0, -104));
+  const auto one = kn::fused_multiply_add(xsimd::batch<double>(ad), xsimd::batch<double>(bd), xsimd::batch<double>(-1.0));
+  CHECK(one.get(0) == -std::ldexp(1.0, -104));
+  // the element-wise maps of the training passes run the same fused arithmetic in body and tail:
+  // the float tanh (a rational built from fma) gives identical values at every position
+  std::vector<float> x(37), y(37);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.37f * static_cast<float>(i) - 6.0f;
+  kn::map_n<kn::tanh_fn>(x.data(), y.data(), x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(y[i] == kn::tanh_fn::apply(x[i]));
+}
+
 TEST_CASE("kernels: counter-based normals depend on (key, index) only and are standard normal") {
   const std::uint64_t key = 0x5eed;
   MESSAGE("stream key: " << key);

@@ -98,6 +98,18 @@ def load(path):
     return torch.tensor(a[:, :6], dtype=torch.float32), torch.tensor(a[:, 6:], dtype=torch.float32)
 
 
+def train_epoch(flow, opt, theta, x, tr, batch):
+    """One epoch of Adam steps over the training indices `tr` in a fresh random order (clip 5)."""
+    order = tr[torch.randperm(len(tr))]
+    for s in range(0, len(order), batch):
+        idx = order[s:s + batch]
+        opt.zero_grad()
+        loss = -flow.log_prob(theta[idx], x[idx]).mean()
+        loss.backward()
+        nn.utils.clip_grad_norm_(flow.parameters(), 5.0)
+        opt.step()
+
+
 def time_epochs(out_dir, hidden, threads):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -112,14 +124,7 @@ def time_epochs(out_dir, hidden, threads):
     times = []
     for epoch in range(6):
         te = time.perf_counter()
-        order = tr[torch.randperm(len(tr))]
-        for s in range(0, len(order), 128):
-            idx = order[s:s + 128]
-            opt.zero_grad()
-            loss = -flow.log_prob(theta[idx], x[idx]).mean()
-            loss.backward()
-            nn.utils.clip_grad_norm_(flow.parameters(), 5.0)
-            opt.step()
+        train_epoch(flow, opt, theta, x, tr, 128)
         with torch.no_grad():
             -flow.log_prob(theta[val], x[val]).mean().item()
         if epoch > 0:  # the first epoch warms up the allocator
@@ -150,14 +155,7 @@ def main():
     t0 = time.time()
     for epoch in range(max_epochs):
         te = time.time()
-        order = tr[torch.randperm(len(tr))]
-        for s in range(0, len(order), 200):
-            idx = order[s:s + 200]
-            opt.zero_grad()
-            loss = -flow.log_prob(theta[idx], x[idx]).mean()
-            loss.backward()
-            nn.utils.clip_grad_norm_(flow.parameters(), 5.0)
-            opt.step()
+        train_epoch(flow, opt, theta, x, tr, 200)
         with torch.no_grad():
             v = -flow.log_prob(theta[val], x[val]).mean().item()
         if epoch % 10 == 0:

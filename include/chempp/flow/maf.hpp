@@ -171,6 +171,33 @@ void maf_batch_backward(const std::vector<Made>& mades, const std::vector<permut
   }
   if (grad_u0 != nullptr) *grad_u0 = ws.g;
 }
+
+/// Copies the parameters of the MADEs `net` into the flat vector `p` (transform by transform,
+/// `made::for_each_tensor` order: the layout of `conditional_maf::parameters()`).
+template <class Made, class V>
+void flatten_parameters(const std::vector<Made>& net, V& p) {
+  using Map = Eigen::Map<const Eigen::Matrix<typename Made::scalar_type, Eigen::Dynamic, 1>>;
+  Eigen::Index o = 0;
+  for (const auto& m : net)
+    m.for_each_tensor([&](const auto& t) {
+      p.segment(o, t.size()) = Map(t.data(), t.size());
+      o += t.size();
+    });
+}
+
+/// Sets the parameters of `net` from the flat vector `p` (same layout) and re-applies the masks.
+template <class Made, class V>
+void unflatten_parameters(const V& p, std::vector<Made>& net) {
+  using Map = Eigen::Map<Eigen::Matrix<typename Made::scalar_type, Eigen::Dynamic, 1>>;
+  Eigen::Index o = 0;
+  for (auto& m : net) {
+    m.for_each_tensor([&](auto& t) {
+      Map(t.data(), t.size()) = p.segment(o, t.size());
+      o += t.size();
+    });
+    m.apply_masks();
+  }
+}
 }  // namespace internal
 
 /// Largest |z| = |x − μ_x| / σ_x of a context value that the flows accept by default: a value
@@ -395,26 +422,14 @@ class conditional_maf {
   /// All parameters as one flat vector (transform by transform, `made::for_each_tensor` order).
   [[nodiscard]] Eigen::VectorXd parameters() const {
     Eigen::VectorXd p(parameter_count());
-    Eigen::Index o = 0;
-    for (const auto& m : mades_)
-      m.for_each_tensor([&](const auto& t) {
-        p.segment(o, t.size()) = Eigen::Map<const Eigen::VectorXd>(t.data(), t.size());
-        o += t.size();
-      });
+    internal::flatten_parameters(mades_, p);
     return p;
   }
   /// Sets all parameters from a flat vector (same layout as `parameters()`); masks re-applied.
   void set_parameters(const Eigen::Ref<const Eigen::VectorXd>& p) {
     if (p.size() != parameter_count())
       throw invalid_argument("conditional_maf::set_parameters: wrong parameter count");
-    Eigen::Index o = 0;
-    for (auto& m : mades_) {
-      m.for_each_tensor([&](auto& t) {
-        Eigen::Map<Eigen::VectorXd>(t.data(), t.size()) = p.segment(o, t.size());
-        o += t.size();
-      });
-      m.apply_masks();
-    }
+    internal::unflatten_parameters(p, mades_);
   }
   /// Sets every parameter to zero (for gradient accumulators of the same shape).
   void zero_parameters() {

@@ -113,30 +113,6 @@ inline void shuffle_indices(std::vector<Eigen::Index>& v, std::mt19937_64& rng) 
     std::swap(v[i - 1], v[u(rng)]);
   }
 }
-
-/// Copies the parameters of `net` into the flat vector `p` (conditional_maf::parameters() order).
-template <class Made, class V>
-void flatten_parameters(const std::vector<Made>& net, V& p) {
-  Eigen::Index o = 0;
-  for (const auto& m : net)
-    m.for_each_tensor([&](const auto& t) {
-      p.segment(o, t.size()) = Eigen::Map<const V>(t.data(), t.size());
-      o += t.size();
-    });
-}
-
-/// Sets the parameters of `net` from the flat vector `p` and re-applies the masks.
-template <class Made, class V>
-void unflatten_parameters(const V& p, std::vector<Made>& net) {
-  Eigen::Index o = 0;
-  for (auto& m : net) {
-    m.for_each_tensor([&](auto& t) {
-      Eigen::Map<V>(t.data(), t.size()) = p.segment(o, t.size());
-      o += t.size();
-    });
-    m.apply_masks();
-  }
-}
 }  // namespace internal
 
 /// Mean NLL of the pairs in columns `idx` of the standardised data (no gradient), in nats.
@@ -152,13 +128,12 @@ namespace internal {
 /// The epochs of `train` with the steps in scalar T: the flow's MADEs are copied into precision T,
 /// trained there, and the best-validation parameters are written back into `flow` (double).
 template <class T, class Flow, class Observer>
-train_result train_steps(Flow& flow, const Eigen::MatrixXd& u_d, const Eigen::MatrixXd& c_d, std::vector<Eigen::Index>& tr,
+train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matrix<T>& c, std::vector<Eigen::Index>& tr,
                          const std::vector<Eigen::Index>& val, const train_options& opt, Observer& observer,
                          std::mt19937_64& rng) {
   using Made = made<typename Flow::activation_type, T>;
   using Scale = typename Flow::scale_type;
   using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-  const train_matrix<T> u = u_d.template cast<T>(), c = c_d.template cast<T>();
   std::vector<Made> net;
   for (const auto& m : flow.mades()) net.push_back(m.template cast<T>());
   std::vector<Made> grad = net;
@@ -273,8 +248,8 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
   }
   Eigen::MatrixXd u, c;
   flow.standardize(theta, x, u, c);
-  if (opt.precision == training_precision::float32)
-    return internal::train_steps<float>(flow, u, c, tr, val, opt, observer, rng);
+  if (opt.precision == training_precision::float32)  // the standardised data once in float
+    return internal::train_steps<float>(flow, u.cast<float>().eval(), c.cast<float>().eval(), tr, val, opt, observer, rng);
   return internal::train_steps<double>(flow, u, c, tr, val, opt, observer, rng);
 }
 

@@ -1067,12 +1067,12 @@ class population_engine {
     const double mx = add_log_likelihood(sim, lik, theta, out, m, logq);
     star_value v;
     if (!std::isfinite(mx)) return v;
-    exp_shifted_rows(logq, mx, lqt, mu);  // the weights w_r = exp(logq_r − mx), summed in order
+    double* w = lqt;  // lqt is spent: its storage takes the weights w_r = exp(logq_r − mx)
+    exp_shifted_rows(logq, mx, w, mu);
     double s1 = 0.0, s2 = 0.0;
     for (std::size_t r = 0; r < mu; ++r) {
-      const double w = lqt[r];
-      s1 += w;
-      s2 += w * w;
+      s1 += w[r];
+      s2 += w[r] * w[r];
     }
     v.ess = s1 * s1 / s2;
     const double md = static_cast<double>(m);
@@ -1121,7 +1121,7 @@ class population_engine {
     std::gamma_distribution<double> chi2(0.5 * opt.student_dof, 2.0);
     const Eigen::VectorXd centre = st.a + st.b * (lambda - st.mu_g);
     Eigen::MatrixXd us(m, l);
-    Eigen::VectorXd lw(m), e(l), z(l);
+    Eigen::VectorXd lw(m), lqt(m), e(l), z(l);
     buf.resize(static_cast<std::size_t>(m) * (p + k));
     double* theta = buf.data();
     double* out = theta + static_cast<std::size_t>(m) * p;
@@ -1136,11 +1136,12 @@ class population_engine {
         local_.sample_u(rng, u.data());
       }
       z = st.chol.template triangularView<Eigen::Lower>().solve(u - centre);
-      const double lp = local_.log_density_u(u.data());
-      lw(r) = lp - log_add(log_wq + log_t(z.squaredNorm(), dl, opt.student_dof) - st.log_det, log_wp + lp);
+      lw(r) = local_.log_density_u(u.data());
+      lqt(r) = log_t(z.squaredNorm(), dl, opt.student_dof) - st.log_det;
       us.row(r) = u.transpose();
       put_theta(theta + static_cast<std::size_t>(r) * p, lambda, u);
     }
+    log_mixture_rows(lw.data(), lqt.data(), log_wq, log_wp, static_cast<std::size_t>(m));
     const double mx = add_log_likelihood(*sim_, st.lik, theta, out, m, lw.data());
     if (!std::isfinite(mx)) return;  // nothing learnt: keep the proposal
     const Eigen::VectorXd w = (lw.array() - mx).exp().matrix();

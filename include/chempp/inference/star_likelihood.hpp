@@ -104,15 +104,7 @@ class star_likelihood {
   /// log p(x | f) for a full K-vector f read with stride `stride` (f[j * stride]); a non-finite
   /// measured f_j (a failed simulation) gives −inf.
   [[nodiscard]] double operator()(const double* f, std::ptrdiff_t stride = 1) const noexcept {
-    double y[kMax];
-    const auto m = static_cast<Eigen::Index>(index_.size());
-    double q = 0.0;
-    for (Eigen::Index a = 0; a < m; ++a) {
-      double r = x_(a) - f[index_[static_cast<std::size_t>(a)] * stride];
-      for (Eigen::Index b = 0; b < a; ++b) r -= l_(a, b) * y[b];
-      y[a] = r * inv_diag_(a);
-      q += y[a] * y[a];
-    }
+    const double q = whitened_norm2<double>([&](std::size_t a) { return f[index_[a] * stride]; });
     return std::isfinite(q) ? log_norm_ - 0.5 * q : -INFINITY;
   }
 
@@ -121,24 +113,15 @@ class star_likelihood {
   /// same operations in the same order per lane, so each row's value equals operator()(f_r) (tested).
   void add_rows(const double* f, std::size_t n, std::size_t k, double* lw) const noexcept {
     using B = xsimd::batch<double>;
-    constexpr std::size_t lanes = B::size;
-    const std::size_t m = index_.size();
-    alignas(64) double buf[lanes];
-    B y[kMax];
+    alignas(64) double buf[B::size];
     std::size_t r0 = 0;
-    for (; r0 + lanes <= n; r0 += lanes) {
-      B q(0.0);
-      for (std::size_t a = 0; a < m; ++a) {
-        const auto col = static_cast<std::size_t>(index_[a]);
-        for (std::size_t l = 0; l < lanes; ++l) buf[l] = f[(r0 + l) * k + col];
-        const auto ai = static_cast<Eigen::Index>(a);
-        B r = B(x_(ai)) - B::load_aligned(buf);
-        for (std::size_t b = 0; b < a; ++b) r = r - B(l_(ai, static_cast<Eigen::Index>(b))) * y[b];
-        y[a] = r * B(inv_diag_(ai));
-        q = q + y[a] * y[a];
-      }
+    for (; r0 + B::size <= n; r0 += B::size) {
+      const B q = whitened_norm2<B>([&](std::size_t a) {
+        for (std::size_t l = 0; l < B::size; ++l) buf[l] = f[(r0 + l) * k + static_cast<std::size_t>(index_[a])];
+        return B::load_aligned(buf);
+      });
       q.store_aligned(buf);
-      for (std::size_t l = 0; l < lanes; ++l) lw[r0 + l] += std::isfinite(buf[l]) ? log_norm_ - 0.5 * buf[l] : -INFINITY;
+      for (std::size_t l = 0; l < B::size; ++l) lw[r0 + l] += std::isfinite(buf[l]) ? log_norm_ - 0.5 * buf[l] : -INFINITY;
     }
     for (; r0 < n; ++r0) lw[r0] += (*this)(f + r0 * k);
   }
@@ -158,6 +141,24 @@ class star_likelihood {
 
  private:
   static constexpr Eigen::Index kMax = 64;  // stack buffer; more observables are rejected below
+
+  // |L⁻¹ (x − f)|² over the measured observables by forward substitution, for V = double (one
+  // row) or an xsimd batch (rows in lanes; the same operations per lane); f_at(a) gives f of
+  // measured observable a.
+  template <class V, class F>
+  V whitened_norm2(F&& f_at) const noexcept {
+    V y[kMax];
+    V q(0.0);
+    const std::size_t m = index_.size();
+    for (std::size_t a = 0; a < m; ++a) {
+      const auto ai = static_cast<Eigen::Index>(a);
+      V r = V(x_(ai)) - f_at(a);
+      for (std::size_t b = 0; b < a; ++b) r = r - V(l_(ai, static_cast<Eigen::Index>(b))) * y[b];
+      y[a] = r * V(inv_diag_(ai));
+      q = q + y[a] * y[a];
+    }
+    return q;
+  }
   Eigen::Index k_ = 0;
   std::vector<Eigen::Index> index_;
   Eigen::VectorXd x_;

@@ -52,11 +52,8 @@ CHEMPP_HD inline void dense_layer(const T* w, const T* b, int in, int out, const
     CHEMPP_UNROLL
     for (int r = 0; r < Block; ++r) y[o + r] = F::apply(acc[r]);
   }
-  for (; o < out; ++o) {
-    V acc = V(b[o]);
-    const T* wo = w + o * in;
-    for (int i = 0; i < in; ++i) acc = fma(V(wo[i]), x[i], acc);
-    y[o] = F::apply(acc);
+  if constexpr (Block > 1) {
+    if (o < out) dense_layer<F, 1>(w + o * in, b + o, in, out - o, x, y + o);  // the last out mod Block
   }
 }
 

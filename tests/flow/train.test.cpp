@@ -136,7 +136,28 @@ TEST_CASE("train: early stopping restores the best weights") {
   CHECK(r.best_validation_loss == best);
 }
 
-TEST_CASE("train: the float32 batched passes agree with double to float rounding") {
+// The batched passes of scalar T with batch storage order Order (made.hpp) on the standardised
+// (u0, c): per-sample log q, the flat parameter gradient of Σ w (−log q) and dL/du0, in double.
+template <class T, int Order>
+void batched_passes(const sbi_maf& flow, const Eigen::MatrixXd& u0, const Eigen::MatrixXd& c, Eigen::VectorXd& log_q,
+                    Eigen::VectorXd& grad, Eigen::MatrixXd& grad_u0) {
+  std::vector<made<tanh_activation, T>> net, g;
+  for (const auto& m : flow.mades()) net.push_back(m.template cast<T>());
+  g = net;
+  for (auto& gm : g) gm.zero();
+  basic_maf_workspace<T, Order> ws;
+  const batch_matrix<T, Order> u0t = u0.cast<T>(), ct = c.cast<T>();
+  internal::maf_batch_forward<softplus_scale>(net, flow.permutations(), u0t, ct, ws);
+  batch_matrix<T, Order> gu0;
+  internal::maf_batch_backward<softplus_scale>(net, flow.permutations(), ct, T(1.0 / double(u0.cols())), ws, g, &gu0);
+  log_q = ws.log_q.template cast<double>();
+  Eigen::Matrix<T, Eigen::Dynamic, 1> gt(flow.parameter_count());
+  internal::flatten_parameters(g, gt);
+  grad = gt.template cast<double>();
+  grad_u0 = gu0.template cast<double>();
+}
+
+TEST_CASE("train: the float32 batched passes agree with double to float rounding, in both batch storage orders") {
   // the paper-shaped flow with perturbed weights (every path matters), H 8 and 50
   for (const Eigen::Index h : {Eigen::Index(8), Eigen::Index(50)}) {
     const auto flow = chempp::test::perturbed_flow<sbi_maf>(11, h, false, 0.4);
@@ -144,15 +165,6 @@ TEST_CASE("train: the float32 batched passes agree with double to float rounding
     std::normal_distribution<double> nd(0.0, 1.0);
     const Eigen::MatrixXd u0 = Eigen::MatrixXd::NullaryExpr(6, 300, [&] { return nd(rng); });
     const Eigen::MatrixXd c = Eigen::MatrixXd::NullaryExpr(8, 300, [&] { return nd(rng); });
-    std::vector<made<tanh_activation, float>> net, grad;
-    for (const auto& m : flow.mades()) net.push_back(m.cast<float>());
-    grad = net;
-    for (auto& g : grad) g.zero();
-    basic_maf_workspace<float> wsf;
-    const Eigen::MatrixXf u0f = u0.cast<float>(), cf = c.cast<float>();
-    internal::maf_batch_forward<softplus_scale>(net, flow.permutations(), u0f, cf, wsf);
-    Eigen::MatrixXf gu0f;
-    internal::maf_batch_backward<softplus_scale>(net, flow.permutations(), cf, 1.0f / 300.0f, wsf, grad, &gu0f);
 
     maf_workspace ws;
     flow.forward_standardized(u0, c, ws);
@@ -160,20 +172,30 @@ TEST_CASE("train: the float32 batched passes agree with double to float rounding
     gflow.zero_parameters();
     Eigen::MatrixXd gu0;
     flow.backward_standardized(c, 1.0 / 300.0, ws, gflow, &gu0);
-    // log q is a sum of ~30 terms of O(1-10): float rounding ~1e-6 relative per term
-    const double lq_err = (wsf.log_q.cast<double>() - ws.log_q).cwiseAbs().maxCoeff() / (1.0 + ws.log_q.cwiseAbs().maxCoeff());
-    Eigen::VectorXf gff(flow.parameter_count());
-    internal::flatten_parameters(grad, gff);
-    const Eigen::VectorXd gf = gff.cast<double>();
     const Eigen::VectorXd gd = gflow.parameters();
-    const double g_err = (gf - gd).cwiseAbs().maxCoeff() / gd.cwiseAbs().maxCoeff();
-    const double gu_err = (gu0f.cast<double>() - gu0).cwiseAbs().maxCoeff() / gu0.cwiseAbs().maxCoeff();
-    INFO("H " << h << ": log q error " << lq_err << ", parameter gradient error " << g_err << ", input gradient error " << gu_err);
-    CHECK(lq_err < 1e-5);
-    CHECK(g_err < 1e-4);
-    CHECK(gu_err < 1e-4);
+    const auto compare = [&](const char* what, const Eigen::VectorXd& lq, const Eigen::VectorXd& gp, const Eigen::MatrixXd& gu,
+                             double tol_lq, double tol_g) {
+      const double lq_err = (lq - ws.log_q).cwiseAbs().maxCoeff() / (1.0 + ws.log_q.cwiseAbs().maxCoeff());
+      const double g_err = (gp - gd).cwiseAbs().maxCoeff() / gd.cwiseAbs().maxCoeff();
+      const double gu_err = (gu - gu0).cwiseAbs().maxCoeff() / gu0.cwiseAbs().maxCoeff();
+      INFO(std::string(what) << ", H " << h << ": log q error " << lq_err << ", parameter gradient error " << g_err
+                << ", input gradient error " << gu_err);
+      CHECK(lq_err < tol_lq);
+      CHECK(g_err < tol_g);
+      CHECK(gu_err < tol_g);
+    };
+    Eigen::VectorXd lq, gp;
+    Eigen::MatrixXd gu;
+    // log q is a sum of ~30 terms of O(1-10): float rounding ~1e-6 relative per term
+    batched_passes<float, Eigen::ColMajor>(flow, u0, c, lq, gp, gu);
+    compare("float, column-major", lq, gp, gu, 1e-5, 1e-4);
+    batched_passes<float, Eigen::RowMajor>(flow, u0, c, lq, gp, gu);  // what float training runs
+    compare("float, row-major", lq, gp, gu, 1e-5, 1e-4);
+    // the same arithmetic in another summation order: double rounding only
+    batched_passes<double, Eigen::RowMajor>(flow, u0, c, lq, gp, gu);
+    compare("double, row-major", lq, gp, gu, 1e-13, 1e-12);
     // the casts round each parameter to nearest
-    CHECK(double(net[1].w_out(3, 2)) == double(float(flow.mades()[1].w_out(3, 2))));
+    CHECK(double(flow.mades()[1].cast<float>().w_out(3, 2)) == double(float(flow.mades()[1].w_out(3, 2))));
   }
 }
 

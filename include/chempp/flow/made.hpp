@@ -18,15 +18,20 @@
 /// uses hidden degrees k mod D instead (degree-0 units see only the context), which conditions
 /// every dimension on x; recommended with permutation_kind::global_first.
 ///
-/// Layout: every batch is an Eigen column-major matrix with one **column per sample**
-/// (features × batch), so a layer is one matrix product W · U. Output rows 0..D-1 are the
-/// unconstrained scales, rows D..2D-1 the shifts.
+/// Layout: every batch is an Eigen matrix with one **column per sample** (features × batch), so a
+/// layer is one matrix product W · U. Output rows 0..D-1 are the unconstrained scales, rows
+/// D..2D-1 the shifts. The batch matrices are column-major by default (each sample contiguous);
+/// with `Order = Eigen::RowMajor` each feature's row is contiguous over the batch, so Eigen's GEMM
+/// runs the transposed product with the batch as its long dimension (no packing of the batch per
+/// product, full SIMD rows; what float training uses, train.hpp). Same arithmetic, other
+/// summation order.
 
 #include "chempp/core/compat_eigen.hpp"
 
 #include <cmath>
 #include <cstddef>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "chempp/core/error.hpp"
@@ -51,11 +56,28 @@ struct made_shape {
   friend bool operator==(const made_shape&, const made_shape&) = default;
 };
 
-/// Intermediate values of one MADE forward pass kept for the backward pass (scalar T).
-template <class T>
+/// A batch of T: features × batch, storage order `Order` (see the file comment).
+template <class T, int Order = Eigen::ColMajor>
+using batch_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>;
+
+namespace internal {
+/// m.col(j) += b for every sample j, contiguous in either storage order.
+template <class M, class V>
+void add_bias(M& m, const V& b) {
+  if constexpr (M::IsRowMajor) {
+    for (Eigen::Index i = 0; i < m.rows(); ++i) m.row(i).array() += b(i);
+  } else {
+    m.colwise() += b;
+  }
+}
+}  // namespace internal
+
+/// Intermediate values of one MADE forward pass kept for the backward pass (scalar T, batch
+/// storage order `Order`).
+template <class T, int Order = Eigen::ColMajor>
 struct basic_made_cache {
-  std::vector<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>> pre;   ///< pre-activations a_k (k = 0..blocks), H × B each
-  std::vector<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>> post;  ///< post-activations h_k (h_0 = a_0), H × B each
+  std::vector<batch_matrix<T, Order>> pre;   ///< pre-activations a_k (k = 0..blocks), H × B each
+  std::vector<batch_matrix<T, Order>> post;  ///< post-activations h_k (h_0 = a_0), H × B each
 };
 /// The double-precision cache.
 using made_cache = basic_made_cache<double>;
@@ -187,35 +209,41 @@ class made {
   }
 
   /// Forward pass. `u`: D × B inputs, `c`: C × B context (ignored when C = 0),
-  /// `out`: 2D × B (resized). Fills `cache` for `backward`.
-  void forward(const Eigen::Ref<const matrix_type>& u, const Eigen::Ref<const matrix_type>& c,
-               basic_made_cache<T>& cache, matrix_type& out) const {
+  /// `out`: 2D × B (resized). Fills `cache` for `backward`. The batches' storage order `Order`
+  /// is that of `cache` and `out`.
+  template <int Order>
+  void forward(const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& u,
+               const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& c, basic_made_cache<T, Order>& cache,
+               batch_matrix<T, Order>& out) const {
     const std::size_t nb = w_hidden.size();
     cache.pre.resize(nb + 1);
     cache.post.resize(nb + 1);
     auto& a0 = cache.pre[0];
     a0.noalias() = w_in * u;
     if (shape_.context > 0) a0.noalias() += w_ctx * c;
-    a0.colwise() += b_in;
+    internal::add_bias(a0, b_in);
     cache.post[0] = a0;
     for (std::size_t k = 0; k < nb; ++k) {
       auto& a = cache.pre[k + 1];
       a.noalias() = w_hidden[k] * cache.post[k];
-      a.colwise() += b_hidden[k];
+      internal::add_bias(a, b_hidden[k]);
       cache.post[k + 1].resize(a.rows(), a.cols());
       kernels::map_n<Act>(a.data(), cache.post[k + 1].data(), static_cast<std::size_t>(a.size()));
     }
     out.noalias() = w_out * cache.post[nb];
-    out.colwise() += b_out;
+    internal::add_bias(out, b_out);
   }
 
   /// Backward pass: given dL/d(out) (`grad_out`, 2D × B) and the cache of the forward pass on
   /// (u, c), **adds** the parameter gradients into `grad` (same shape as *this; gradients of
   /// masked weights stay zero) and, if `grad_u` is non-null, writes dL/du (D × B).
   /// `work` is scratch space (resized).
-  void backward(const Eigen::Ref<const matrix_type>& u, const Eigen::Ref<const matrix_type>& c,
-                const basic_made_cache<T>& cache, const Eigen::Ref<const matrix_type>& grad_out, made& grad,
-                matrix_type* grad_u, std::vector<matrix_type>& work) const {
+  template <int Order>
+  void backward(const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& u,
+                const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& c,
+                const basic_made_cache<T, Order>& cache,
+                const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& grad_out, made& grad,
+                batch_matrix<T, Order>* grad_u, std::vector<batch_matrix<T, Order>>& work) const {
     const std::size_t nb = w_hidden.size();
     work.resize(2);
     auto& g = work[0];

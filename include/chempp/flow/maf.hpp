@@ -84,16 +84,17 @@ using sigmoid_scale = kernels::sigmoid_scale;
 static_assert(AffineScale<softplus_scale>);
 static_assert(AffineScale<sigmoid_scale>);
 
-/// Scratch space of a forward/backward pass over one batch in scalar T (reused to avoid allocation).
-template <class T>
+/// Scratch space of a forward/backward pass over one batch in scalar T, batches stored in order
+/// `Order` (made.hpp; reused to avoid allocation).
+template <class T, int Order = Eigen::ColMajor>
 struct basic_maf_workspace {
-  using matrix_type = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using matrix_type = batch_matrix<T, Order>;
   std::vector<matrix_type> u;         ///< inputs of transform t (t = 0..T; u[T] = z), D × B
   std::vector<matrix_type> out;       ///< MADE outputs, 2D × B
   std::vector<matrix_type> s;         ///< unconstrained scales (MADE rows 0..D-1), D × B
   std::vector<matrix_type> scale;     ///< scales, D × B
   matrix_type logsc, dsc;             ///< log scale / d scale / ds scratch
-  std::vector<basic_made_cache<T>> cache;  ///< MADE caches
+  std::vector<basic_made_cache<T, Order>> cache;  ///< MADE caches
   Eigen::Matrix<T, Eigen::Dynamic, 1> log_q;  ///< per-sample log density (standardised θ space)
   matrix_type g, gy, gout, gu;        ///< backward scratch
   std::vector<matrix_type> work;      ///< MADE backward scratch
@@ -106,10 +107,10 @@ namespace internal {
 /// (ws.log_q = per-sample log density of u0 in standardised space). The one implementation behind
 /// `conditional_maf::forward_standardized` and single-precision training (train.hpp); the
 /// per-sample kernels (kernels/maf.hpp) are checked against it.
-template <class Scale, class Made, class T = typename Made::scalar_type>
+template <class Scale, class Made, class T = typename Made::scalar_type, int Order>
 void maf_batch_forward(const std::vector<Made>& mades, const std::vector<permutation>& perms,
-                       const std::type_identity_t<Eigen::Ref<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>>& u0,
-                       const std::type_identity_t<Eigen::Ref<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>>& c, basic_maf_workspace<T>& ws) {
+                       const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& u0,
+                       const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& c, basic_maf_workspace<T, Order>& ws) {
   const std::size_t nt = mades.size();
   const Eigen::Index d = u0.rows(), b = u0.cols();
   ws.u.resize(nt + 1);
@@ -121,7 +122,7 @@ void maf_batch_forward(const std::vector<Made>& mades, const std::vector<permuta
   ws.log_q.setZero(b);
   for (std::size_t t = 0; t < nt; ++t) {
     const auto& u = ws.u[t];
-    mades[t].forward(u, c, ws.cache[t], ws.out[t]);
+    mades[t].template forward<Order>(u, c, ws.cache[t], ws.out[t]);
     auto& sc = ws.scale[t];
     ws.s[t] = ws.out[t].topRows(d);
     sc.resize(d, b);
@@ -144,11 +145,11 @@ void maf_batch_forward(const std::vector<Made>& mades, const std::vector<permuta
 /// Backward pass of L = Σ_b w (-log q_b) after `maf_batch_forward` on (u0, c): **adds**
 /// dL/dparameters into `grad` (MADEs of the same shapes) and writes dL/du0 into `grad_u0` if
 /// non-null.
-template <class Scale, class Made, class T = typename Made::scalar_type>
+template <class Scale, class Made, class T = typename Made::scalar_type, int Order>
 void maf_batch_backward(const std::vector<Made>& mades, const std::vector<permutation>& perms,
-                        const std::type_identity_t<Eigen::Ref<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>>& c, std::type_identity_t<T> weight,
-                        basic_maf_workspace<T>& ws, std::vector<Made>& grad,
-                        std::type_identity_t<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>* grad_u0) {
+                        const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& c, std::type_identity_t<T> weight,
+                        basic_maf_workspace<T, Order>& ws, std::vector<Made>& grad,
+                        std::type_identity_t<batch_matrix<T, Order>>* grad_u0) {
   const std::size_t nt = mades.size();
   const Eigen::Index d = ws.u[0].rows(), b = ws.u[0].cols();
   ws.g = weight * ws.u[nt];  // d(-log N(z))/dz = z
@@ -166,7 +167,7 @@ void maf_batch_backward(const std::vector<Made>& mades, const std::vector<permut
     ws.gout.topRows(d) = (ws.gy.cwiseProduct(u) - weight * sc.cwiseInverse()).cwiseProduct(ws.dsc);
     ws.gout.bottomRows(d) = ws.gy;
     const bool need_u = (t > 0) || (grad_u0 != nullptr);
-    mades[t].backward(u, c, ws.cache[t], ws.gout, grad[t], need_u ? &ws.gu : nullptr, ws.work);
+    mades[t].template backward<Order>(u, c, ws.cache[t], ws.gout, grad[t], need_u ? &ws.gu : nullptr, ws.work);
     if (need_u) ws.g = ws.gy.cwiseProduct(sc) + ws.gu;
   }
   if (grad_u0 != nullptr) *grad_u0 = ws.g;

@@ -84,22 +84,29 @@ namespace internal {
 template <class T>
 using train_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 
+/// ub, cb = the columns idx[0..m) of the standardised data u, c (one sample per column).
+template <class T, class UB>
+void gather_columns(const train_matrix<T>& u, const train_matrix<T>& c, const Eigen::Index* idx, Eigen::Index m, UB& ub,
+                    UB& cb) {
+  ub.resize(u.rows(), m);
+  cb.resize(c.rows(), m);
+  for (Eigen::Index j = 0; j < m; ++j) {
+    ub.col(j) = u.col(idx[j]);
+    cb.col(j) = c.col(idx[j]);
+  }
+}
+
 /// Σ over the pairs in columns `idx` of the standardised data of log q (standardised θ space),
 /// in chunks of 1024, with the MADEs `net` in their own precision; the sum is kept in double.
-template <class Scale, class Made, class T = typename Made::scalar_type>
+template <class Scale, class Made, class T = typename Made::scalar_type, int Order>
 double sum_log_q(const std::vector<Made>& net, const std::vector<permutation>& perms, const train_matrix<T>& u,
-                 const train_matrix<T>& c, const std::vector<Eigen::Index>& idx, basic_maf_workspace<T>& ws) {
+                 const train_matrix<T>& c, const std::vector<Eigen::Index>& idx, basic_maf_workspace<T, Order>& ws) {
   const Eigen::Index chunk = 1024, n = static_cast<Eigen::Index>(idx.size());
-  train_matrix<T> ub, cb;
+  batch_matrix<T, Order> ub, cb;
   double sum = 0.0;
   for (Eigen::Index s = 0; s < n; s += chunk) {
     const Eigen::Index m = std::min(chunk, n - s);
-    ub.resize(u.rows(), m);
-    cb.resize(c.rows(), m);
-    for (Eigen::Index j = 0; j < m; ++j) {
-      ub.col(j) = u.col(idx[static_cast<std::size_t>(s + j)]);
-      cb.col(j) = c.col(idx[static_cast<std::size_t>(s + j)]);
-    }
+    gather_columns(u, c, idx.data() + s, m, ub, cb);
     maf_batch_forward<Scale>(net, perms, ub, cb, ws);
     sum += ws.log_q.template cast<double>().sum();
   }
@@ -127,7 +134,8 @@ double mean_nll_standardized(const Flow& flow, const Eigen::MatrixXd& u, const E
 namespace internal {
 /// The epochs of `train` with the steps in scalar T: the flow's MADEs are copied into precision T,
 /// trained there, and the best-validation parameters are written back into `flow` (double).
-template <class T, class Flow, class Observer>
+/// `Order`: storage order of the batch matrices (made.hpp).
+template <class T, int Order, class Flow, class Observer>
 train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matrix<T>& c, std::vector<Eigen::Index>& tr,
                          const std::vector<Eigen::Index>& val, const train_options& opt, Observer& observer,
                          std::mt19937_64& rng) {
@@ -147,8 +155,8 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
   ao.epsilon = opt.epsilon;
   nn::adam<T> adam(static_cast<std::size_t>(p.size()), ao);  // the library's one Adam (PyTorch's rule)
   V g(p.size()), best = p;
-  basic_maf_workspace<T> ws;
-  train_matrix<T> ub, cb;
+  basic_maf_workspace<T, Order> ws;
+  batch_matrix<T, Order> ub, cb;
   const double log_sigma = flow.theta_std().array().log().sum();
 
   train_result result;
@@ -158,12 +166,7 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
     double loss_sum = 0.0;
     nn::for_each_batch(tr, static_cast<std::size_t>(opt.batch_size), [&](std::span<const Eigen::Index> batch) {
       const auto m = static_cast<Eigen::Index>(batch.size());
-      ub.resize(u.rows(), m);
-      cb.resize(c.rows(), m);
-      for (Eigen::Index j = 0; j < m; ++j) {
-        ub.col(j) = u.col(batch[static_cast<std::size_t>(j)]);
-        cb.col(j) = c.col(batch[static_cast<std::size_t>(j)]);
-      }
+      gather_columns(u, c, batch.data(), m, ub, cb);
       for (auto& gm : grad) gm.zero();
       maf_batch_forward<Scale>(net, perms, ub, cb, ws);
       loss_sum += -ws.log_q.template cast<double>().sum() + double(m) * log_sigma;
@@ -249,8 +252,8 @@ train_result train(Flow& flow, const Eigen::Ref<const Eigen::MatrixXd>& theta, c
   Eigen::MatrixXd u, c;
   flow.standardize(theta, x, u, c);
   if (opt.precision == training_precision::float32)  // the standardised data once in float
-    return internal::train_steps<float>(flow, u.cast<float>().eval(), c.cast<float>().eval(), tr, val, opt, observer, rng);
-  return internal::train_steps<double>(flow, u, c, tr, val, opt, observer, rng);
+    return internal::train_steps<float, Eigen::RowMajor>(flow, u.cast<float>().eval(), c.cast<float>().eval(), tr, val, opt, observer, rng);
+  return internal::train_steps<double, Eigen::ColMajor>(flow, u, c, tr, val, opt, observer, rng);
 }
 
 }  // namespace chempp::flow

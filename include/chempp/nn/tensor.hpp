@@ -14,6 +14,7 @@
 #include "chempp/core/compat_eigen.hpp"
 
 #include <cstddef>
+#include <type_traits>
 
 namespace chempp::nn {
 
@@ -34,10 +35,15 @@ constexpr std::size_t batch_index(std::size_t n_features, std::size_t sample,
 
 /// `sums += Σ_j m.col(j)`: the per-feature sum over the samples of a `features x samples` batch
 /// (a bias gradient). Eigen's `m.rowwise().sum()` walks each row across the column stride one
-/// element at a time; adding whole columns runs down contiguous memory, vectorised.
+/// element at a time; adding whole columns runs down contiguous memory, vectorised. A row-major
+/// batch (each feature contiguous) is summed row by row instead.
 template <class M, class S>
 void add_sample_sums(const M& m, S&& sums) {
-  for (Eigen::Index j = 0; j < m.cols(); ++j) sums += m.col(j);
+  if constexpr (std::remove_cvref_t<M>::IsRowMajor) {
+    for (Eigen::Index i = 0; i < m.rows(); ++i) sums(i) += m.row(i).sum();
+  } else {
+    for (Eigen::Index j = 0; j < m.cols(); ++j) sums += m.col(j);
+  }
 }
 
 }  // namespace chempp::nn

@@ -5,6 +5,9 @@
 //   1.69 s per training epoch (batch 128), 7.1 ms for 1000 samples of one x,
 //   4.8 s for 1000 x × 1000 samples, 1.2 M log_prob pairs/s.
 // Each case reports `speedup_vs_nflows` = baseline time / our time (or our rate / baseline rate).
+// The float cases on one thread also report `vs_nflows_issue12`: the same ratio against issue 12's
+// nflows figures (CPU time per thread, the issue's machine): training epoch 2.03 s (H 8) and
+// 4.50 s (H 50), 1000 × 1000 samples 6.31 s (H 8) and 58.6 s (H 50), log_prob 0.89 M pairs/s (H 8).
 // The float sampling, float log_prob and training cases also run at hidden widths 32 and 50 (the
 // last argument; the baselines above are for width 8, so only those cases report the speed-up).
 // Roofline columns (roofline.hpp): GFLOP_s of useful multiply-adds and pct_peak against the FMA
@@ -24,6 +27,23 @@ using chempp::flow::benchmark_task;
 using chempp::flow::sbi_maf;
 
 constexpr double kBaseEpochS = 1.69, kBaseSample1kS = 7.1e-3, kBaseSample1Mx1kS = 4.8, kBaseLogProbRate = 1.2e6;
+
+// Issue 12's nflows time of one case at hidden width h (seconds; 0 where the issue gives none).
+enum class issue12_case { epoch, sample_1000x1000, log_prob_1e5 };
+double issue12_nflows_s(issue12_case c, long h) {
+  switch (c) {
+    case issue12_case::epoch: return h == 8 ? 2.03 : h == 50 ? 4.50 : 0.0;
+    case issue12_case::sample_1000x1000: return h == 8 ? 6.31 : h == 50 ? 58.6 : 0.0;
+    case issue12_case::log_prob_1e5: return h == 8 ? 1e5 / 0.89e6 : 0.0;
+  }
+  return 0.0;
+}
+// Adds `vs_nflows_issue12` (issue-12 nflows time / our time per iteration) where the issue has a figure.
+void report_vs_issue12(benchmark::State& state, issue12_case c, long h) {
+  const double base = issue12_nflows_s(c, h);
+  if (base > 0.0)
+    state.counters["vs_nflows_issue12"] = benchmark::Counter(base * double(state.iterations()), benchmark::Counter::kIsRate);
+}
 
 struct task_data {
   Eigen::MatrixXd theta, x;
@@ -95,6 +115,7 @@ void BM_flow_train_epoch_1e5_batch128(benchmark::State& state) {
   if (state.range(0) == 8)
     state.counters["speedup_vs_nflows"] =
         benchmark::Counter(kBaseEpochS * double(state.iterations()), benchmark::Counter::kIsRate);
+  if (single) report_vs_issue12(state, issue12_case::epoch, static_cast<long>(state.range(0)));
 }
 BENCHMARK(BM_flow_train_epoch_1e5_batch128)
     ->ArgNames({"hidden", "float"})
@@ -183,6 +204,7 @@ void BM_flow_sample_1000x_1000_float(benchmark::State& state) {
   if (state.range(1) == 8)
     state.counters["speedup_vs_nflows"] =
         benchmark::Counter(kBaseSample1Mx1kS * double(state.iterations()), benchmark::Counter::kIsRate);
+  if (threads == 1) report_vs_issue12(state, issue12_case::sample_1000x1000, static_cast<long>(state.range(1)));
   chempp::bench::roofline<float>(state, 2.0 * kernel_macs(flow, true) * 1e6 * double(state.iterations()), threads);
 }
 BENCHMARK(BM_flow_sample_1000x_1000_float)
@@ -238,6 +260,7 @@ void BM_flow_log_prob_1e5_pairs_simd_float(benchmark::State& state) {
   state.counters["hidden"] = static_cast<double>(state.range(1));
   if (state.range(1) == 8)
     state.counters["speedup_vs_nflows"] = benchmark::Counter(pairs / kBaseLogProbRate, benchmark::Counter::kIsRate);
+  if (threads == 1) report_vs_issue12(state, issue12_case::log_prob_1e5, static_cast<long>(state.range(1)));
   chempp::bench::roofline<float>(state, 2.0 * kernel_macs(flow, false) * pairs, threads);
 }
 BENCHMARK(BM_flow_log_prob_1e5_pairs_simd_float)

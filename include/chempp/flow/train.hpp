@@ -33,8 +33,10 @@ namespace chempp::flow {
 enum class training_precision {
   float64,  ///< double throughout (the default; bit-reproducible against earlier releases)
   float32,  ///< forward, backward and Adam in float, as PyTorch/sbi train: twice the SIMD lanes
-            ///< per instruction. The z-scoring, the loss sums and the returned flow stay double;
-            ///< the gradient checks (tests/flow) are done on the double path.
+            ///< per instruction, batches stored row-major (made.hpp; docs/kernels.md). The
+            ///< z-scoring, the loss sums and the returned flow stay double; the gradient checks
+            ///< (tests/flow) are done on the double path, and the float passes are tested
+            ///< against it in both storage orders.
 };
 
 /// Training hyper-parameters; defaults are sbi 0.23.1's.

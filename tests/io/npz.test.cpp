@@ -169,7 +169,9 @@ TEST_CASE("npy: hostile headers are file_errors, never out-of-bounds reads or hu
       {"{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", "descr"},
       {"{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", "descr"},
   };
-  for (const auto& [header, field] : cases) {
+  for (const auto& c : cases) {
+    const std::string& header = c.first;  // (not a structured binding: clang 14 cannot capture one)
+    const std::string& field = c.second;
     CAPTURE(header);
     const std::string want = "field '" + field + "'";
     CHECK_THROWS_WITH_AS(parse_npy(make_npy(header, d2), "h.npy"), doctest::Contains(want.c_str()),

@@ -25,7 +25,9 @@ TEST_CASE("loaders: every registered table equals CHEMPY's reference table") {
   using load_fn = y::yield_table (*)(const std::string&, const std::filesystem::path&);
   const std::vector<std::pair<std::string, load_fn>> kinds{
       {"sn2", &y::load_sn2_table}, {"agb", &y::load_agb_table}, {"sn1a", &y::load_sn1a_table}};
-  for (const auto& [kind, load] : kinds) {
+  for (const auto& entry : kinds) {
+    const std::string& kind = entry.first;  // (not a structured binding: clang 14 cannot capture one)
+    const load_fn load = entry.second;
     const auto names = kind == "sn2"   ? y::sn2_table_names()
                        : kind == "agb" ? y::agb_table_names()
                                        : y::sn1a_table_names();

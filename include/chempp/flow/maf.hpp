@@ -244,8 +244,9 @@ template <class T, class Arch = xsimd::default_arch, int K = 2>
 using lanes_of = kernels::multi<xsimd::batch<T, Arch>, K>;
 
 /// log q(θ_n | x_n) of the first k dimensions for every row (θ: N × D, x: N × C or 1 × C) with
-/// the shared forward kernel on V = `lanes_of<T, …>` (`V::lanes` rows per call). `check` names
-/// the caller for the error raised when a result is not finite (only NaN/inf input can do that).
+/// the shared forward kernel on V = `lanes_of<T, …>` (`V::lanes` rows per call). `fn` names the
+/// caller in the error raised for a NaN/infinite input (checked before the kernel runs: xsimd's
+/// exp converts a NaN to an integer, undefined behaviour) or a result that is not finite.
 template <class Act, class Scale, class V, class T>
 void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen::Ref<const Eigen::MatrixXd>& theta,
                    const Eigen::Ref<const Eigen::MatrixXd>& x, int k, Eigen::Ref<Eigen::VectorXd> out) {
@@ -262,26 +263,40 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
   for (Eigen::Index s0 = 0; s0 < n; s0 += lanes) {
     const Eigen::Index m = std::min(lanes, n - s0);
     auto row = [&](Eigen::Index l) { return s0 + (l < m ? l : 0); };
+    // throws, naming the first non-finite input of rows [a, b) of this group
+    auto check_rows = [&](Eigen::Index a, Eigen::Index b) {
+      for (Eigen::Index l = a; l < b; ++l) {
+        for (Eigen::Index i = 0; i < theta.cols(); ++i) check_finite(fn, "theta", theta(s0 + l, i));
+        for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(shared ? 0 : s0 + l, j));
+      }
+    };
+    bool finite = true;
     for (std::size_t i = 0; i < d; ++i) {
       const auto ii = static_cast<Eigen::Index>(i);
       const double mu = double(p[L.o_theta_mean + int(i)]), sd = double(p[L.o_theta_std + int(i)]);
-      for (Eigen::Index l = 0; l < lanes; ++l) buf[std::size_t(l)] = static_cast<T>((theta(row(l), ii) - mu) / sd);
+      for (Eigen::Index l = 0; l < lanes; ++l) {
+        const double z = (theta(row(l), ii) - mu) / sd;
+        finite = finite && std::isfinite(z);
+        buf[std::size_t(l)] = static_cast<T>(z);
+      }
       u[i] = V::load(buf.data());
     }
     for (std::size_t j = 0; j < c; ++j) {
       const auto jj = static_cast<Eigen::Index>(j);
       const double mu = double(p[L.o_x_mean + int(j)]), sd = double(p[L.o_x_std + int(j)]);
-      for (Eigen::Index l = 0; l < lanes; ++l) buf[std::size_t(l)] = static_cast<T>((x(shared ? 0 : row(l), jj) - mu) / sd);
+      for (Eigen::Index l = 0; l < lanes; ++l) {
+        const double z = (x(shared ? 0 : row(l), jj) - mu) / sd;
+        finite = finite && std::isfinite(z);
+        buf[std::size_t(l)] = static_cast<T>(z);
+      }
       cv[j] = V::load(buf.data());
     }
+    if (!finite) check_rows(0, m);
     kernels::maf_forward<Act, Scale, kernels::dynamic_shape>(L, p, pk.ints.data(), u.data(), cv.data(), k, work.data())
         .store(lq.data());
     for (Eigen::Index l = 0; l < m; ++l) {
       const double v = double(lq[std::size_t(l)]) + log_norm;
-      if (!std::isfinite(v)) {
-        for (Eigen::Index i = 0; i < theta.cols(); ++i) check_finite(fn, "theta", theta(s0 + l, i));
-        for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(shared ? 0 : s0 + l, j));
-      }
+      if (!std::isfinite(v)) check_rows(l, l + 1);  // names a bad input; else a non-finite result
       out[s0 + l] = v;
     }
   }

@@ -245,8 +245,8 @@ using lanes_of = kernels::multi<xsimd::batch<T, Arch>, K>;
 
 /// log q(θ_n | x_n) of the first k dimensions for every row (θ: N × D, x: N × C or 1 × C) with
 /// the shared forward kernel on V = `lanes_of<T, …>` (`V::lanes` rows per call). `fn` names the
-/// caller in the error raised for a NaN/infinite input (checked before the kernel runs: xsimd's
-/// exp converts a NaN to an integer, undefined behaviour) or a result that is not finite.
+/// caller in the error raised for a NaN/infinite input, checked before the kernel runs (xsimd's
+/// exp converts a NaN to an integer: undefined behaviour).
 template <class Act, class Scale, class V, class T>
 void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen::Ref<const Eigen::MatrixXd>& theta,
                    const Eigen::Ref<const Eigen::MatrixXd>& x, int k, Eigen::Ref<Eigen::VectorXd> out) {
@@ -263,13 +263,6 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
   for (Eigen::Index s0 = 0; s0 < n; s0 += lanes) {
     const Eigen::Index m = std::min(lanes, n - s0);
     auto row = [&](Eigen::Index l) { return s0 + (l < m ? l : 0); };
-    // throws, naming the first non-finite input of rows [a, b) of this group
-    auto check_rows = [&](Eigen::Index a, Eigen::Index b) {
-      for (Eigen::Index l = a; l < b; ++l) {
-        for (Eigen::Index i = 0; i < theta.cols(); ++i) check_finite(fn, "theta", theta(s0 + l, i));
-        for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(shared ? 0 : s0 + l, j));
-      }
-    };
     bool finite = true;
     for (std::size_t i = 0; i < d; ++i) {
       const auto ii = static_cast<Eigen::Index>(i);
@@ -291,14 +284,13 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
       }
       cv[j] = V::load(buf.data());
     }
-    if (!finite) check_rows(0, m);
+    for (Eigen::Index l = 0; !finite && l < m; ++l) {  // throws, naming the first non-finite input
+      for (Eigen::Index i = 0; i < theta.cols(); ++i) check_finite(fn, "theta", theta(s0 + l, i));
+      for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(shared ? 0 : s0 + l, j));
+    }
     kernels::maf_forward<Act, Scale, kernels::dynamic_shape>(L, p, pk.ints.data(), u.data(), cv.data(), k, work.data())
         .store(lq.data());
-    for (Eigen::Index l = 0; l < m; ++l) {
-      const double v = double(lq[std::size_t(l)]) + log_norm;
-      if (!std::isfinite(v)) check_rows(l, l + 1);  // names a bad input; else a non-finite result
-      out[s0 + l] = v;
-    }
+    for (Eigen::Index l = 0; l < m; ++l) out[s0 + l] = double(lq[std::size_t(l)]) + log_norm;
   }
 }
 }  // namespace internal

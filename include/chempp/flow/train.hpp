@@ -84,7 +84,7 @@ concept TrainingObserver = std::invocable<O&, const epoch_report&>;
 
 namespace internal {
 template <class T>
-using train_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+using train_matrix = batch_matrix<T>;  ///< the whole standardised data set, one sample per column
 
 /// ub, cb = the columns idx[0..m) of the standardised data u, c (one sample per column).
 template <class T, class UB>

@@ -71,12 +71,15 @@ double kernel_macs(const sbi_maf& flow, bool inverse) {
   const auto pk = flow.packed<double>();
   return chempp::kernels::maf_multiply_adds(pk.layout, pk.ints.data(), inverse);
 }
-// Multiply-adds of one pair through the training forward pass (dense Eigen products, masked
-// zeros included, since that is what the GEMMs compute); backward ≈ 2 × forward.
+// Useful multiply-adds of one pair through the training forward pass: the weights the MADE masks
+// leave live (the float steps' masked products skip the others; the double steps' dense Eigen
+// products also multiply the masked zeros, which are not counted); backward ≈ 2 × forward.
 double training_macs(const sbi_maf& flow) {
   const auto& c = flow.config();
-  const double h = double(c.hidden), d = double(c.features), x = double(c.context);
-  return double(c.transforms) * (h * d + h * x + double(c.blocks) * h * h + 2.0 * d * h);
+  double n = 0.0;
+  for (const auto& m : flow.mades())
+    n += m.mask_in.sum() + double(c.hidden) * double(c.context) + double(c.blocks) * m.mask_hidden.sum() + m.mask_out.sum();
+  return n;
 }
 
 // One training epoch over 1e5 pairs (90 % train steps + the 10 % validation pass, as sbi),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "chempp/flow/made.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -118,4 +119,87 @@ TEST_CASE("made: backward matches finite differences (relu)") { check_made_gradi
 TEST_CASE("made: bad shapes throw") {
   CHECK_THROWS_AS(made<>(made_shape{0, 1, 8, 2}), chempp::invalid_argument);
   CHECK_THROWS_AS(made<>(made_shape{2, 1, 0, 2}), chempp::invalid_argument);
+}
+
+TEST_CASE("made: hidden units sorted by degree compute the same function and gradients; the inverse restores the MADE exactly") {
+  auto rng = chempp::test::seeded_rng(31);
+  for (const bool first : {false, true}) {
+    made_shape shape{6, 8, 50, 2};
+    shape.condition_first = first;
+    made<> net(shape);
+    net.initialize(rng);
+    const auto order = net.degree_order();
+    const auto sorted = net.permuted_hidden(order);
+    for (Eigen::Index k = 1; k < shape.hidden; ++k) CHECK(sorted.hidden_degree(k - 1) <= sorted.hidden_degree(k));
+    // sorted degrees: the hidden mask is block lower-triangular (unit k sees unit l only if l's degree <= k's)
+    for (Eigen::Index k = 0; k < shape.hidden; ++k)
+      for (Eigen::Index l = 0; l < shape.hidden; ++l)
+        CHECK(sorted.mask_hidden(k, l) == (sorted.hidden_degree(l) <= sorted.hidden_degree(k) ? 1.0 : 0.0));
+
+    std::normal_distribution<double> nd;
+    const Eigen::Index b = 37;
+    const Eigen::MatrixXd u = Eigen::MatrixXd::NullaryExpr(6, b, [&] { return nd(rng); });
+    const Eigen::MatrixXd c = Eigen::MatrixXd::NullaryExpr(8, b, [&] { return nd(rng); });
+    const Eigen::MatrixXd r = Eigen::MatrixXd::NullaryExpr(12, b, [&] { return nd(rng); });
+    // the original on the Eigen (column-major) path, the sorted one on the masked row-major path
+    made_cache cache;
+    Eigen::MatrixXd out, gu;
+    std::vector<Eigen::MatrixXd> work;
+    net.forward(u, c, cache, out);
+    made<> grad(shape);
+    net.backward(u, c, cache, r, grad, &gu, work);
+
+    using rows = batch_matrix<double, Eigen::RowMajor>;
+    basic_made_cache<double, Eigen::RowMajor> cache_r;
+    rows out_r, gu_r;
+    std::vector<rows> work_r;
+    const rows ur = u, cr = c, rr = r;
+    sorted.forward<Eigen::RowMajor>(ur, cr, cache_r, out_r);
+    auto grad_sorted = sorted;
+    grad_sorted.zero();
+    sorted.backward<Eigen::RowMajor>(ur, cr, cache_r, rr, grad_sorted, &gu_r, work_r);
+    INFO("condition_first " << first);
+    CHECK((Eigen::MatrixXd(out_r) - out).cwiseAbs().maxCoeff() < 1e-12 * (1.0 + out.cwiseAbs().maxCoeff()));
+    CHECK((Eigen::MatrixXd(gu_r) - gu).cwiseAbs().maxCoeff() < 1e-12 * (1.0 + gu.cwiseAbs().maxCoeff()));
+    std::vector<Eigen::Index> inverse(order.size());
+    for (std::size_t k = 0; k < order.size(); ++k) inverse[std::size_t(order[k])] = Eigen::Index(k);
+    const auto grad_back = grad_sorted.permuted_hidden(inverse);
+    double worst = 0.0, scale = 0.0;
+    const auto diff = [&](const auto& a, const auto& b2) {
+      worst = std::max(worst, (a - b2).cwiseAbs().maxCoeff());
+      scale = std::max(scale, a.cwiseAbs().maxCoeff());
+    };
+    diff(grad.w_in, grad_back.w_in);
+    diff(grad.w_ctx, grad_back.w_ctx);
+    diff(grad.b_in, grad_back.b_in);
+    for (std::size_t l = 0; l < grad.w_hidden.size(); ++l) {
+      diff(grad.w_hidden[l], grad_back.w_hidden[l]);
+      diff(grad.b_hidden[l], grad_back.b_hidden[l]);
+    }
+    diff(grad.w_out, grad_back.w_out);
+    diff(grad.b_out, grad_back.b_out);
+    CHECK(worst < 1e-12 * (1.0 + scale));
+
+    // the inverse permutation restores every parameter, mask and degree bit for bit
+    const auto back = sorted.permuted_hidden(inverse);
+    CHECK(back.w_in == net.w_in);
+    CHECK(back.w_ctx == net.w_ctx);
+    CHECK(back.b_in == net.b_in);
+    CHECK(back.w_hidden[0] == net.w_hidden[0]);
+    CHECK(back.w_hidden[1] == net.w_hidden[1]);
+    CHECK(back.b_hidden[1] == net.b_hidden[1]);
+    CHECK(back.w_out == net.w_out);
+    CHECK(back.mask_hidden == net.mask_hidden);
+    CHECK(back.mask_in == net.mask_in);
+    CHECK(back.mask_out == net.mask_out);
+    for (Eigen::Index k = 0; k < shape.hidden; ++k) CHECK(back.hidden_degree(k) == net.hidden_degree(k));
+    // a cast keeps the permutation (masks and degrees travel with the parameters)
+    const auto sorted_f = sorted.cast<float>();
+    CHECK(sorted_f.mask_hidden == sorted.mask_hidden.cast<float>());
+    CHECK(sorted_f.hidden_degree(3) == sorted.hidden_degree(3));
+  }
+  made<> net(made_shape{3, 0, 5, 1});
+  CHECK_THROWS_AS((void)net.permuted_hidden({0, 1, 2}), chempp::invalid_argument);
+  CHECK_THROWS_AS((void)net.permuted_hidden({0, 1, 2, 3, 3}), chempp::invalid_argument);
+  CHECK_THROWS_AS((void)net.permuted_hidden({0, 1, 2, 3, 5}), chempp::invalid_argument);
 }

@@ -138,11 +138,19 @@ TEST_CASE("train: early stopping restores the best weights") {
 
 // The batched passes of scalar T with batch storage order Order (made.hpp) on the standardised
 // (u0, c): per-sample log q, the flat parameter gradient of Σ w (−log q) and dL/du0, in double.
+// `sorted`: the MADEs with their hidden units sorted by degree (what float training runs); the
+// gradient is put back in nflows order before it is flattened.
 template <class T, int Order>
 void batched_passes(const sbi_maf& flow, const Eigen::MatrixXd& u0, const Eigen::MatrixXd& c, Eigen::VectorXd& log_q,
-                    Eigen::VectorXd& grad, Eigen::MatrixXd& grad_u0) {
+                    Eigen::VectorXd& grad, Eigen::MatrixXd& grad_u0, bool sorted = false) {
   std::vector<made<tanh_activation, T>> net, g;
-  for (const auto& m : flow.mades()) net.push_back(m.template cast<T>());
+  std::vector<std::vector<Eigen::Index>> inverse;
+  for (const auto& m : flow.mades()) {
+    const auto order = m.degree_order();
+    inverse.emplace_back(order.size());
+    for (std::size_t k = 0; k < order.size(); ++k) inverse.back()[std::size_t(order[k])] = Eigen::Index(k);
+    net.push_back(sorted ? m.template cast<T>().permuted_hidden(order) : m.template cast<T>());
+  }
   g = net;
   for (auto& gm : g) gm.zero();
   basic_maf_workspace<T, Order> ws;
@@ -151,6 +159,8 @@ void batched_passes(const sbi_maf& flow, const Eigen::MatrixXd& u0, const Eigen:
   batch_matrix<T, Order> gu0;
   internal::maf_batch_backward<softplus_scale>(net, flow.permutations(), ct, T(1.0 / double(u0.cols())), ws, g, &gu0);
   log_q = ws.log_q.template cast<double>();
+  if (sorted)
+    for (std::size_t t = 0; t < g.size(); ++t) g[t] = g[t].permuted_hidden(inverse[t]);
   Eigen::Matrix<T, Eigen::Dynamic, 1> gt(flow.parameter_count());
   internal::flatten_parameters(g, gt);
   grad = gt.template cast<double>();
@@ -189,11 +199,15 @@ TEST_CASE("train: the float32 batched passes agree with double to float rounding
     // log q is a sum of ~30 terms of O(1-10): float rounding ~1e-6 relative per term
     batched_passes<float, Eigen::ColMajor>(flow, u0, c, lq, gp, gu);
     compare("float, column-major", lq, gp, gu, 1e-5, 1e-4);
-    batched_passes<float, Eigen::RowMajor>(flow, u0, c, lq, gp, gu);  // what float training runs
+    batched_passes<float, Eigen::RowMajor>(flow, u0, c, lq, gp, gu);  // masked products, interleaved degrees
     compare("float, row-major", lq, gp, gu, 1e-5, 1e-4);
+    batched_passes<float, Eigen::RowMajor>(flow, u0, c, lq, gp, gu, true);  // what float training runs
+    compare("float, row-major, units sorted by degree", lq, gp, gu, 1e-5, 1e-4);
     // the same arithmetic in another summation order: double rounding only
     batched_passes<double, Eigen::RowMajor>(flow, u0, c, lq, gp, gu);
     compare("double, row-major", lq, gp, gu, 1e-13, 1e-12);
+    batched_passes<double, Eigen::RowMajor>(flow, u0, c, lq, gp, gu, true);
+    compare("double, row-major, units sorted by degree", lq, gp, gu, 1e-13, 1e-12);
     // the casts round each parameter to nearest
     CHECK(double(flow.mades()[1].cast<float>().w_out(3, 2)) == double(float(flow.mades()[1].w_out(3, 2))));
   }

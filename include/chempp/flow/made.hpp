@@ -24,10 +24,15 @@
 /// with `Order = Eigen::RowMajor` each feature's row is contiguous over the batch, so Eigen's GEMM
 /// runs the transposed product with the batch as its long dimension (no packing of the batch per
 /// product, full SIMD rows; what float training uses, train.hpp). Same arithmetic, other
-/// summation order.
+/// summation order. Row-major batches run the masked products of kernels/masked_gemm.hpp, which
+/// skip the multiply-adds the masks zero (~40 % of them at H = 50); column-major batches (the
+/// double path the gradient checks use) run Eigen's dense products. `permuted_hidden` and
+/// `degree_order` reorder the hidden units (the same function), which makes the masks
+/// block-triangular and the masked products' tiles contiguous; float training does so.
 
 #include "chempp/core/compat_eigen.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <random>
@@ -37,6 +42,7 @@
 #include "chempp/core/error.hpp"
 #include "chempp/flow/activation.hpp"
 #include "chempp/kernels/maf.hpp"
+#include "chempp/kernels/masked_gemm.hpp"
 #include "chempp/kernels/simd.hpp"
 #include "chempp/nn/tensor.hpp"
 
@@ -127,6 +133,7 @@ class made {
     b_hidden.assign(static_cast<std::size_t>(shape.blocks), vector_type::Zero(h));
     w_out = matrix_type::Zero(2 * d, h);
     b_out = vector_type::Zero(2 * d);
+    build_plans();
   }
 
   /// This MADE with every parameter converted to scalar type U (rounded to nearest for float).
@@ -140,6 +147,11 @@ class made {
       for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = static_cast<U>(src[i][k]);
       ++i;
     });
+    r.hidden_degree_ = hidden_degree_;  // a MADE with permuted hidden units stays permuted
+    r.mask_in = mask_in.template cast<U>();
+    r.mask_hidden = mask_hidden.template cast<U>();
+    r.mask_out = mask_out.template cast<U>();
+    r.build_plans();
     return r;
   }
 
@@ -147,6 +159,54 @@ class made {
   [[nodiscard]] const made_shape& shape() const noexcept { return shape_; }
   /// Degree of hidden unit k (1-based autoregressive degree).
   [[nodiscard]] Eigen::Index hidden_degree(Eigen::Index k) const { return hidden_degree_[k]; }
+
+  /// The hidden units ordered by degree (stable): `permuted_hidden(degree_order())` has
+  /// block-triangular masks.
+  [[nodiscard]] std::vector<Eigen::Index> degree_order() const {
+    std::vector<Eigen::Index> order(hidden_degree_.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = Eigen::Index(k);
+    std::stable_sort(order.begin(), order.end(),
+                     [this](Eigen::Index a, Eigen::Index b) { return hidden_degree_[std::size_t(a)] < hidden_degree_[std::size_t(b)]; });
+    return order;
+  }
+
+  /// This MADE with its hidden units reordered: unit k of every hidden layer of the result is unit
+  /// `order[k]` of *this, with its weights, bias, mask entries and degree. It computes the same
+  /// function (up to the order of summation) and the parameters of the two differ only by the
+  /// permutation, so training either is the same training; `permuted_hidden(inverse)` restores
+  /// *this exactly. Throws if `order` is not a permutation of 0..H-1. A permuted MADE is a
+  /// training device (flow/train.hpp): `conditional_maf`, its samplers and its files expect the
+  /// units in nflows order.
+  [[nodiscard]] made permuted_hidden(const std::vector<Eigen::Index>& order) const {
+    const Eigen::Index h = shape_.hidden;
+    std::vector<char> seen(std::size_t(h), 0);
+    if (Eigen::Index(order.size()) != h)
+      chempp::detail::throw_argument("made::permuted_hidden", "order.size()", "must equal the hidden width", double(order.size()));
+    for (const Eigen::Index k : order) {
+      if (k < 0 || k >= h || seen[std::size_t(k)] != 0)
+        chempp::detail::throw_argument("made::permuted_hidden", "order", "must be a permutation of 0..H-1; bad or repeated unit",
+                                       double(k));
+      seen[std::size_t(k)] = 1;
+    }
+    made r = *this;
+    for (Eigen::Index k = 0; k < h; ++k) {
+      const Eigen::Index o = order[std::size_t(k)];
+      r.hidden_degree_[std::size_t(k)] = hidden_degree_[std::size_t(o)];
+      r.w_in.row(k) = w_in.row(o);
+      r.mask_in.row(k) = mask_in.row(o);
+      r.w_ctx.row(k) = w_ctx.row(o);
+      r.b_in[k] = b_in[o];
+      for (std::size_t l = 0; l < w_hidden.size(); ++l) {
+        r.b_hidden[l][k] = b_hidden[l][o];
+        for (Eigen::Index j = 0; j < h; ++j) r.w_hidden[l](k, j) = w_hidden[l](o, order[std::size_t(j)]);
+      }
+      for (Eigen::Index j = 0; j < h; ++j) r.mask_hidden(k, j) = mask_hidden(o, order[std::size_t(j)]);
+      r.w_out.col(k) = w_out.col(o);
+      r.mask_out.col(k) = mask_out.col(o);
+    }
+    r.build_plans();
+    return r;
+  }
 
   /// PyTorch `nn.Linear` default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights
   /// and biases, then masked. `fan_in` of the first layer counts θ inputs and the context layer
@@ -218,6 +278,10 @@ class made {
     const std::size_t nb = w_hidden.size();
     cache.pre.resize(nb + 1);
     cache.post.resize(nb + 1);
+    if constexpr (Order == Eigen::RowMajor) {
+      forward_rows(u, c, cache, out);
+      return;
+    }
     auto& a0 = cache.pre[0];
     a0.noalias() = w_in * u;
     if (shape_.context > 0) a0.noalias() += w_ctx * c;
@@ -246,6 +310,10 @@ class made {
                 batch_matrix<T, Order>* grad_u, std::vector<batch_matrix<T, Order>>& work) const {
     const std::size_t nb = w_hidden.size();
     work.resize(2);
+    if constexpr (Order == Eigen::RowMajor) {
+      backward_rows(u, c, cache, grad_out, grad, grad_u, work);
+      return;
+    }
     auto& g = work[0];
     auto& g2 = work[1];
     grad.w_out.noalias() += (grad_out * cache.post[nb].transpose()).cwiseProduct(mask_out);
@@ -282,9 +350,107 @@ class made {
   matrix_type mask_out;     ///< 2D × H
 
  private:
+  template <Activation, class>
+  friend class made;
+
+  using row_batch = batch_matrix<T, Eigen::RowMajor>;
+  using row_ref = Eigen::Ref<const row_batch>;
+
+  /// Tilings of the masked products of row-major batches (kernels/masked_gemm.hpp), derived from
+  /// the masks: forward products (tiles of 3 outputs), the transposed products of the input
+  /// gradients, and the weight gradients (tiles of 4).
+  struct row_plans {
+    kernels::masked_plan in, in_t, ctx, ctx_t, hidden, hidden_t, out, out_t;
+    kernels::masked_plan in_grad, ctx_grad, hidden_grad, out_grad;
+  };
+
+  void build_plans() {
+    using kernels::make_masked_plan;
+    const auto plan = [](const matrix_type& m, int tile, bool transpose, int pad = 1) {
+      return transpose ? make_masked_plan(int(m.cols()), int(m.rows()), tile, [&m](int o, int i) { return m(i, o) != T(0); }, pad)
+                       : make_masked_plan(int(m.rows()), int(m.cols()), tile, [&m](int o, int i) { return m(o, i) != T(0); }, pad);
+    };
+    constexpr int pad = kernels::masked_outer_inputs<T>();
+    const matrix_type ones = matrix_type::Ones(shape_.hidden, shape_.context);
+    plans_.in = plan(mask_in, 3, false);
+    plans_.in_t = plan(mask_in, 3, true);
+    plans_.ctx = plan(ones, 3, false);
+    plans_.ctx_t = plan(ones, 3, true);
+    plans_.hidden = plan(mask_hidden, 3, false);
+    plans_.hidden_t = plan(mask_hidden, 3, true);
+    plans_.out = plan(mask_out, 3, false);
+    plans_.out_t = plan(mask_out, 3, true);
+    plans_.in_grad = plan(mask_in, 4, false, pad);
+    plans_.ctx_grad = plan(ones, 4, false);  // dense: nothing to pad with
+    plans_.hidden_grad = plan(mask_hidden, 4, false, pad);
+    plans_.out_grad = plan(mask_out, 4, false, pad);
+  }
+
+  // forward() on row-major batches: the masked products (same formulas as the Eigen path).
+  void forward_rows(const row_ref& u, const row_ref& c, basic_made_cache<T, Eigen::RowMajor>& cache, row_batch& out) const {
+    using kernels::masked_init;
+    using kernels::masked_product;
+    const std::size_t nb = w_hidden.size();
+    const Eigen::Index b = u.cols(), h = shape_.hidden, d = shape_.features;
+    auto& a0 = cache.pre[0];
+    a0.resize(h, b);
+    masked_product(plans_.in, w_in.data(), 1, h, u.data(), u.outerStride(), a0.data(), b, b, masked_init::bias, b_in.data());
+    if (shape_.context > 0)
+      masked_product(plans_.ctx, w_ctx.data(), 1, h, c.data(), c.outerStride(), a0.data(), b, b, masked_init::accumulate);
+    cache.post[0] = a0;
+    for (std::size_t k = 0; k < nb; ++k) {
+      auto& a = cache.pre[k + 1];
+      a.resize(h, b);
+      masked_product(plans_.hidden, w_hidden[k].data(), 1, h, cache.post[k].data(), b, a.data(), b, b, masked_init::bias,
+                     b_hidden[k].data());
+      cache.post[k + 1].resize(h, b);
+      kernels::map_n<Act>(a.data(), cache.post[k + 1].data(), static_cast<std::size_t>(a.size()));
+    }
+    out.resize(2 * d, b);
+    masked_product(plans_.out, w_out.data(), 1, 2 * d, cache.post[nb].data(), b, out.data(), b, b, masked_init::bias, b_out.data());
+  }
+
+  // backward() on row-major batches.
+  void backward_rows(const row_ref& u, const row_ref& c, const basic_made_cache<T, Eigen::RowMajor>& cache, const row_ref& grad_out,
+                     made& grad, row_batch* grad_u, std::vector<row_batch>& work) const {
+    using kernels::masked_init;
+    using kernels::masked_outer;
+    using kernels::masked_product;
+    const std::size_t nb = w_hidden.size();
+    const Eigen::Index b = u.cols(), h = shape_.hidden, d = shape_.features;
+    auto& g = work[0];
+    auto& g2 = work[1];
+    g.resize(h, b);
+    g2.resize(h, b);
+    masked_outer(plans_.out_grad, grad_out.data(), grad_out.outerStride(), cache.post[nb].data(), b, b, grad.w_out.data(), 1, 2 * d,
+                 mask_out.data());
+    nn::add_sample_sums(grad_out, grad.b_out);
+    masked_product(plans_.out_t, w_out.data(), 2 * d, 1, grad_out.data(), grad_out.outerStride(), g.data(), b, b, masked_init::zero);
+    for (std::size_t kk = nb; kk > 0; --kk) {
+      const std::size_t k = kk - 1;  // hidden layer k maps post[k] -> post[k+1]
+      const auto& a = cache.pre[k + 1];
+      const auto& y = cache.post[k + 1];
+      for (Eigen::Index i = 0; i < g.size(); ++i) g.data()[i] *= Act::derivative(a.data()[i], y.data()[i]);
+      masked_outer(plans_.hidden_grad, g.data(), b, cache.post[k].data(), b, b, grad.w_hidden[k].data(), 1, h, mask_hidden.data());
+      nn::add_sample_sums(g, grad.b_hidden[k]);
+      masked_product(plans_.hidden_t, w_hidden[k].data(), h, 1, g.data(), b, g2.data(), b, b, masked_init::zero);
+      g.swap(g2);
+    }
+    // g = dL/da0
+    masked_outer(plans_.in_grad, g.data(), b, u.data(), u.outerStride(), b, grad.w_in.data(), 1, h, mask_in.data());
+    if (shape_.context > 0)
+      masked_outer(plans_.ctx_grad, g.data(), b, c.data(), c.outerStride(), b, grad.w_ctx.data(), 1, h, static_cast<const T*>(nullptr));
+    nn::add_sample_sums(g, grad.b_in);
+    if (grad_u != nullptr) {
+      grad_u->resize(d, b);
+      masked_product(plans_.in_t, w_in.data(), h, 1, g.data(), b, grad_u->data(), b, b, masked_init::zero);
+    }
+  }
+
   made_shape shape_{};
   std::vector<Eigen::Index> in_degree_;
   std::vector<Eigen::Index> hidden_degree_;
+  row_plans plans_;
 };
 
 }  // namespace chempp::flow

@@ -92,7 +92,14 @@ void gather_columns(const train_matrix<T>& u, const train_matrix<T>& c, const Ei
                     UB& cb) {
   ub.resize(u.rows(), m);
   cb.resize(c.rows(), m);
+  constexpr Eigen::Index ahead = 16;  // the shuffled columns are cache misses: ask for them early
   for (Eigen::Index j = 0; j < m; ++j) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (j + ahead < m) {
+      __builtin_prefetch(u.col(idx[j + ahead]).data());
+      __builtin_prefetch(c.col(idx[j + ahead]).data());
+    }
+#endif
     ub.col(j) = u.col(idx[j]);
     cb.col(j) = c.col(idx[j]);
   }
@@ -145,7 +152,18 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
   using Scale = typename Flow::scale_type;
   using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
   std::vector<Made> net;
-  for (const auto& m : flow.mades()) net.push_back(m.template cast<T>());
+  // Row-major steps train each MADE with its hidden units sorted by degree (made::degree_order):
+  // the same network, whose block-triangular masks let the masked products skip whole blocks;
+  // the units are put back in nflows order before the parameters return to `flow`.
+  std::vector<std::vector<Eigen::Index>> unit_order;
+  for (const auto& m : flow.mades()) {
+    if constexpr (Order == Eigen::RowMajor) {
+      unit_order.push_back(m.degree_order());
+      net.push_back(m.template cast<T>().permuted_hidden(unit_order.back()));
+    } else {
+      net.push_back(m.template cast<T>());
+    }
+  }
   std::vector<Made> grad = net;
   const auto& perms = flow.permutations();
   V p(flow.parameter_count());
@@ -207,6 +225,15 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
   result.epochs = static_cast<int>(out.epochs);
   result.best_epoch = static_cast<int>(out.best_epoch);
   result.early_stopped = out.by_patience;
+  if constexpr (Order == Eigen::RowMajor) {
+    unflatten_parameters(best, net);
+    for (std::size_t t = 0; t < net.size(); ++t) {
+      std::vector<Eigen::Index> inverse(unit_order[t].size());
+      for (std::size_t k = 0; k < inverse.size(); ++k) inverse[std::size_t(unit_order[t][k])] = Eigen::Index(k);
+      net[t] = net[t].permuted_hidden(inverse);
+    }
+    flatten_parameters(net, best);
+  }
   flow.set_parameters(best.template cast<double>());
   result.best_validation_loss = out.best;
   return result;

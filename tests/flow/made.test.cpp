@@ -203,3 +203,49 @@ TEST_CASE("made: hidden units sorted by degree compute the same function and gra
   CHECK_THROWS_AS((void)net.permuted_hidden({0, 1, 2, 3, 3}), chempp::invalid_argument);
   CHECK_THROWS_AS((void)net.permuted_hidden({0, 1, 2, 3, 5}), chempp::invalid_argument);
 }
+
+TEST_CASE("made: the row-major (masked products) and column-major (Eigen) passes agree on edge shapes") {
+  auto rng = chempp::test::seeded_rng(41);
+  // (D, C, H, blocks): one feature (its outputs see no hidden unit), no context, no hidden
+  // block, widths below one SIMD tile, and a batch of one column
+  const std::vector<made_shape> shapes{{1, 0, 3, 0}, {1, 2, 4, 1}, {3, 0, 5, 1}, {3, 2, 1, 2}, {6, 8, 17, 3}};
+  for (const auto& shape : shapes)
+    for (const Eigen::Index b : {Eigen::Index(1), Eigen::Index(19)}) {
+      made<> net(shape);
+      net.initialize(rng);
+      std::normal_distribution<double> nd;
+      const Eigen::MatrixXd u = Eigen::MatrixXd::NullaryExpr(shape.features, b, [&] { return nd(rng); });
+      const Eigen::MatrixXd c = Eigen::MatrixXd::NullaryExpr(shape.context, b, [&] { return nd(rng); });
+      const Eigen::MatrixXd r = Eigen::MatrixXd::NullaryExpr(2 * shape.features, b, [&] { return nd(rng); });
+      made_cache cache;
+      Eigen::MatrixXd out, gu;
+      std::vector<Eigen::MatrixXd> work;
+      net.forward(u, c, cache, out);
+      made<> grad(shape);
+      net.backward(u, c, cache, r, grad, &gu, work);
+
+      using rows = batch_matrix<double, Eigen::RowMajor>;
+      basic_made_cache<double, Eigen::RowMajor> cache_r;
+      rows out_r, gu_r;
+      std::vector<rows> work_r;
+      const rows ur = u, cr = c, rr = r;
+      net.forward<Eigen::RowMajor>(ur, cr, cache_r, out_r);
+      made<> grad_r(shape);
+      net.backward<Eigen::RowMajor>(ur, cr, cache_r, rr, grad_r, &gu_r, work_r);
+      INFO("D " << shape.features << ", C " << shape.context << ", H " << shape.hidden << ", blocks " << shape.blocks << ", batch " << b);
+      CHECK((Eigen::MatrixXd(out_r) - out).cwiseAbs().maxCoeff() <= 1e-13 * (1.0 + out.cwiseAbs().maxCoeff()));
+      CHECK((Eigen::MatrixXd(gu_r) - gu).cwiseAbs().maxCoeff() <= 1e-13 * (1.0 + gu.cwiseAbs().maxCoeff()));
+      Eigen::VectorXd ge(grad.parameter_count()), gr(grad.parameter_count());
+      Eigen::Index o = 0;
+      grad.for_each_tensor([&](const auto& t) {
+        ge.segment(o, t.size()) = Eigen::Map<const Eigen::VectorXd>(t.data(), t.size());
+        o += t.size();
+      });
+      o = 0;
+      grad_r.for_each_tensor([&](const auto& t) {
+        gr.segment(o, t.size()) = Eigen::Map<const Eigen::VectorXd>(t.data(), t.size());
+        o += t.size();
+      });
+      CHECK((gr - ge).cwiseAbs().maxCoeff() <= 1e-13 * (1.0 + ge.cwiseAbs().maxCoeff()));
+    }
+}

@@ -131,10 +131,13 @@ TEST_CASE("made: hidden units sorted by degree compute the same function and gra
     const auto order = net.degree_order();
     const auto sorted = net.permuted_hidden(order);
     for (Eigen::Index k = 1; k < shape.hidden; ++k) CHECK(sorted.hidden_degree(k - 1) <= sorted.hidden_degree(k));
-    // sorted degrees: the hidden mask is block lower-triangular (unit k sees unit l only if l's degree <= k's)
-    for (Eigen::Index k = 0; k < shape.hidden; ++k)
+    // the masks moved with the units (unit k sees unit l iff l's degree <= k's) and, sorted, each
+    // hidden unit sees a prefix of the units: the block lower-triangular form the tiles exploit
+    for (Eigen::Index k = 0; k < shape.hidden; ++k) {
       for (Eigen::Index l = 0; l < shape.hidden; ++l)
         CHECK(sorted.mask_hidden(k, l) == (sorted.hidden_degree(l) <= sorted.hidden_degree(k) ? 1.0 : 0.0));
+      for (Eigen::Index l = 1; l < shape.hidden; ++l) CHECK(sorted.mask_hidden(k, l) <= sorted.mask_hidden(k, l - 1));
+    }
 
     std::normal_distribution<double> nd;
     const Eigen::Index b = 37;
@@ -204,6 +207,29 @@ TEST_CASE("made: hidden units sorted by degree compute the same function and gra
   CHECK_THROWS_AS((void)net.permuted_hidden({0, 1, 2, 3, 5}), chempp::invalid_argument);
 }
 
+TEST_CASE("made: forward and backward name a batch or gradient of the wrong shape") {
+  made<> net(made_shape{3, 2, 5, 1});
+  made_cache cache;
+  Eigen::MatrixXd out, gu;
+  std::vector<Eigen::MatrixXd> work;
+  CHECK_THROWS_WITH_AS(net.forward(Eigen::MatrixXd::Zero(4, 7), Eigen::MatrixXd::Zero(2, 7), cache, out),
+                       doctest::Contains("made::forward: u"), chempp::invalid_argument);
+  CHECK_THROWS_WITH_AS(net.forward(Eigen::MatrixXd::Zero(3, 7), Eigen::MatrixXd::Zero(2, 6), cache, out),
+                       doctest::Contains("made::forward: c"), chempp::invalid_argument);
+  using rows = batch_matrix<double, Eigen::RowMajor>;
+  basic_made_cache<double, Eigen::RowMajor> cache_r;
+  rows out_r;
+  CHECK_THROWS_AS(net.forward<Eigen::RowMajor>(rows::Zero(3, 7), rows::Zero(1, 7), cache_r, out_r), chempp::invalid_argument);
+  const Eigen::MatrixXd u = Eigen::MatrixXd::Zero(3, 7), c = Eigen::MatrixXd::Zero(2, 7);
+  net.forward(u, c, cache, out);
+  made<> grad(net.shape()), wrong(made_shape{3, 2, 6, 1});
+  CHECK_THROWS_WITH_AS(net.backward(u, c, cache, Eigen::MatrixXd::Zero(6, 8), grad, &gu, work),
+                       doctest::Contains("made::backward: grad_out"), chempp::invalid_argument);
+  CHECK_THROWS_WITH_AS(net.backward(u, c, cache, Eigen::MatrixXd::Zero(6, 7), wrong, &gu, work),
+                       doctest::Contains("made::backward: grad"), chempp::invalid_argument);
+  CHECK_NOTHROW(net.backward(u, c, cache, Eigen::MatrixXd::Zero(6, 7), grad, &gu, work));
+}
+
 TEST_CASE("made: the row-major (masked products) and column-major (Eigen) passes agree on edge shapes") {
   auto rng = chempp::test::seeded_rng(41);
   // (D, C, H, blocks): one feature (its outputs see no hidden unit), no context, no hidden
@@ -224,11 +250,17 @@ TEST_CASE("made: the row-major (masked products) and column-major (Eigen) passes
       made<> grad(shape);
       net.backward(u, c, cache, r, grad, &gu, work);
 
+      // the row-major batches are blocks of wider matrices: row strides differ from the batch width
       using rows = batch_matrix<double, Eigen::RowMajor>;
       basic_made_cache<double, Eigen::RowMajor> cache_r;
       rows out_r, gu_r;
       std::vector<rows> work_r;
-      const rows ur = u, cr = c, rr = r;
+      rows uw = rows::Constant(u.rows(), b + 5, 9.0), cw = rows::Constant(c.rows(), b + 3, -9.0),
+           rw = rows::Constant(r.rows(), b + 7, 4.0);
+      uw.leftCols(b) = u;
+      cw.leftCols(b) = c;
+      rw.leftCols(b) = r;
+      const Eigen::Ref<const rows> ur = uw.leftCols(b), cr = cw.leftCols(b), rr = rw.leftCols(b);
       net.forward<Eigen::RowMajor>(ur, cr, cache_r, out_r);
       made<> grad_r(shape);
       net.backward<Eigen::RowMajor>(ur, cr, cache_r, rr, grad_r, &gu_r, work_r);

@@ -123,17 +123,48 @@ TEST_CASE("train: early stopping restores the best weights") {
   cfg.features = 2;
   cfg.context = 3;
   cfg.hidden = 16;
-  train_options opt;
-  opt.learning_rate = 2e-2;  // overfits quickly on 270 pairs
-  opt.patience = 3;
-  opt.max_epochs = 500;
+  for (const auto precision : {training_precision::float64, training_precision::float32}) {
+    train_options opt;
+    opt.learning_rate = 2e-2;  // overfits quickly on 270 pairs
+    opt.patience = 3;
+    opt.max_epochs = 500;
+    opt.precision = precision;
+    sbi_maf flow(cfg);
+    auto r = train(flow, theta, x, opt);
+    INFO("float32 steps: " << (precision == training_precision::float32));
+    CHECK(r.early_stopped);
+    CHECK(r.epochs == r.best_epoch + 1 + opt.patience);
+    double best = INFINITY;
+    for (const auto& e : r.history) best = std::min(best, e.validation_loss);
+    CHECK(r.best_validation_loss == best);
+  }
+}
+
+TEST_CASE("train: float32 steps train degree-sorted MADEs and return the parameters in nflows order") {
+  // With a learning rate of 1e-30 no parameter moves in float, so the trained flow must hold its
+  // initial parameters rounded to float, each in its own place: a wrong inverse permutation of the
+  // hidden units (float training sorts them by degree) would scramble them.
+  auto rng = chempp::test::seeded_rng(12);
+  chempp::test::linear_gaussian model;
+  model.a.resize(3, 4);
+  model.a << 1.0, 0.5, -0.3, 0.2, 0.8, 0.6, -0.4, 0.1, -0.7, 0.3, 0.9, -0.5;
+  Eigen::MatrixXd theta, x;
+  model.simulate(400, rng, theta, x);
+  maf_config cfg;
+  cfg.features = 4;  // hidden degrees 1..3 interleave: the sort moves most units
+  cfg.context = 3;
+  cfg.hidden = 11;
+  cfg.seed = 6;
   sbi_maf flow(cfg);
-  auto r = train(flow, theta, x, opt);
-  CHECK(r.early_stopped);
-  CHECK(r.epochs == r.best_epoch + 1 + opt.patience);
-  double best = INFINITY;
-  for (const auto& e : r.history) best = std::min(best, e.validation_loss);
-  CHECK(r.best_validation_loss == best);
+  const Eigen::VectorXd before = flow.parameters();
+  train_options opt;
+  opt.learning_rate = 1e-30;
+  opt.max_epochs = 2;
+  opt.precision = training_precision::float32;
+  train(flow, theta, x, opt);
+  const Eigen::VectorXd expect = before.cast<float>().cast<double>();
+  CHECK((flow.parameters() - expect).cwiseAbs().maxCoeff() == 0.0);
+  CHECK((flow.parameters() - before).cwiseAbs().maxCoeff() > 0.0);  // it did go through float
 }
 
 // The batched passes of scalar T with batch storage order Order (made.hpp) on the standardised

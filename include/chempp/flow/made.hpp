@@ -20,13 +20,12 @@
 ///
 /// Layout: every batch is an Eigen matrix with one **column per sample** (features × batch), so a
 /// layer is one matrix product W · U. Output rows 0..D-1 are the unconstrained scales, rows
-/// D..2D-1 the shifts. The batch matrices are column-major by default (each sample contiguous);
-/// with `Order = Eigen::RowMajor` each feature's row is contiguous over the batch, so Eigen's GEMM
-/// runs the transposed product with the batch as its long dimension (no packing of the batch per
-/// product, full SIMD rows; what float training uses, train.hpp). Same arithmetic, other
-/// summation order. Row-major batches run the masked products of kernels/masked_gemm.hpp, which
-/// skip the multiply-adds the masks zero (~40 % of them at H = 50); column-major batches (the
-/// double path the gradient checks use) run Eigen's dense products. `permuted_hidden` and
+/// D..2D-1 the shifts. The batch matrices are column-major by default (each sample contiguous):
+/// the layers are Eigen's dense products (the double path the gradient checks use). With
+/// `Order = Eigen::RowMajor` each feature's row is contiguous over the batch (what float training
+/// uses, train.hpp) and the layers are the masked products of kernels/masked_gemm.hpp, which skip
+/// the multiply-adds the masks zero (~40 % of them at H = 50): the same formulas in another order
+/// of summation. Both rely on the weights outside the masks being zero (`apply_masks`). `permuted_hidden` and
 /// `degree_order` reorder the hidden units (the same function), which makes the masks
 /// block-triangular and the masked products' tiles contiguous; float training does so.
 
@@ -275,6 +274,7 @@ class made {
   void forward(const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& u,
                const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& c, basic_made_cache<T, Order>& cache,
                batch_matrix<T, Order>& out) const {
+    check_batch("made::forward", u, c);
     const std::size_t nb = w_hidden.size();
     cache.pre.resize(nb + 1);
     cache.post.resize(nb + 1);
@@ -308,7 +308,17 @@ class made {
                 const basic_made_cache<T, Order>& cache,
                 const std::type_identity_t<Eigen::Ref<const batch_matrix<T, Order>>>& grad_out, made& grad,
                 batch_matrix<T, Order>* grad_u, std::vector<batch_matrix<T, Order>>& work) const {
+    const char* fn = "made::backward";
+    check_batch(fn, u, c);
     const std::size_t nb = w_hidden.size();
+    if (grad_out.rows() != 2 * shape_.features || grad_out.cols() != u.cols())
+      chempp::detail::throw_argument(fn, "grad_out", "must be 2D x batch like the forward output; rows",
+                                     double(grad_out.rows()));
+    if (!(grad.shape() == shape_))
+      chempp::detail::throw_argument(fn, "grad", "must have the MADE's shape; hidden", double(grad.shape().hidden));
+    if (cache.post.size() != nb + 1 || cache.pre.size() != nb + 1 || cache.post[nb].cols() != u.cols())
+      chempp::detail::throw_argument(fn, "cache", "must come from forward() on the same batch; layers",
+                                     double(cache.post.size()));
     work.resize(2);
     if constexpr (Order == Eigen::RowMajor) {
       backward_rows(u, c, cache, grad_out, grad, grad_u, work);
@@ -344,7 +354,8 @@ class made {
   std::vector<vector_type> b_hidden;  ///< blocks × H hidden biases
   matrix_type w_out;                  ///< 2D × H masked output weights (scales, then shifts)
   vector_type b_out;                  ///< 2D output bias
-  // Masks (0/1), derived from the shape.
+  // Masks (0/1), derived from the shape (and permuted with the units by permuted_hidden); the
+  // row-major products' tilings are built from them once, so they are not to be edited.
   matrix_type mask_in;      ///< H × D
   matrix_type mask_hidden;  ///< H × H
   matrix_type mask_out;     ///< 2D × H
@@ -352,6 +363,15 @@ class made {
  private:
   template <Activation, class>
   friend class made;
+
+  // Sizes of a batch (u: D × B, c: C × B) against the shape, with the argument named.
+  template <class U, class C>
+  void check_batch(const char* fn, const U& u, const C& c) const {
+    if (u.rows() != shape_.features)
+      chempp::detail::throw_argument(fn, "u", "must have one row per feature; rows", double(u.rows()));
+    if (shape_.context > 0 && (c.rows() != shape_.context || c.cols() != u.cols()))
+      chempp::detail::throw_argument(fn, "c", "must be C x batch like u; rows", double(c.rows()));
+  }
 
   using row_batch = batch_matrix<T, Eigen::RowMajor>;
   using row_ref = Eigen::Ref<const row_batch>;

@@ -93,25 +93,42 @@ def test_gce_track_ends_at_the_birth_time():
     assert np.allclose(t["abundances"][-1], ab[0], rtol=0, atol=1e-12)
 
 
-def test_gil_is_released_two_threads_run_in_parallel():
+def test_gil_is_released_during_simulate():
+    """While simulate runs, a pure-Python thread keeps running: the binding releases the GIL.
+
+    A held GIL would stop the other thread for the whole call (it could run only within one of the
+    interpreter's 5 ms switch intervals), so its progress during the call is compared with its
+    progress alone over the same time. Functional, not a wall-clock speed-up: ctest runs other
+    tests on the two cores at the same time (a speed-up threshold failed there, 1.36 < 1.4)."""
     c = chempp.Chempy()
-    th = prior_thetas(12000, seed=14)
+    th = prior_thetas(6000, seed=14)
     c.simulate(th[:50])  # warm
-    t0 = time.perf_counter()
-    c.simulate(th, threads=1)
-    c.simulate(th, threads=1)
-    serial = time.perf_counter() - t0
-    ths = [threading.Thread(target=c.simulate, args=(th,), kwargs={"threads": 1}) for _ in range(2)]
-    t0 = time.perf_counter()
-    for t in ths:
-        t.start()
-    for t in ths:
+    ticks = [0]
+    stop = threading.Event()
+
+    def spin():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            ticks[0] = n
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        time.sleep(0.1)
+        a0, t0 = ticks[0], time.perf_counter()
+        time.sleep(0.3)  # the main thread waits without the GIL: the spinner alone
+        rate_alone = (ticks[0] - a0) / (time.perf_counter() - t0)
+        b0, t0 = ticks[0], time.perf_counter()
+        c.simulate(th, threads=1)
+        dt = time.perf_counter() - t0
+        during = ticks[0] - b0
+    finally:
+        stop.set()
         t.join()
-    parallel = time.perf_counter() - t0
-    speedup = serial / parallel
-    print(f"two simulate calls: serial {serial:.2f} s, two Python threads {parallel:.2f} s, speed-up {speedup:.2f}")
-    if (os.cpu_count() or 1) >= 2:
-        assert speedup > 1.4
+    frac = during / (rate_alone * dt)
+    print(f"simulate took {dt:.2f} s; the Python thread progressed at {frac:.2f} x its rate alone")
+    assert frac > 0.1  # a held GIL: < 5 ms / dt, about 0.01
 
 
 def test_keyboard_interrupt_stops_a_long_simulate():

@@ -175,11 +175,10 @@ template <class T, int Order>
 void batched_passes(const sbi_maf& flow, const Eigen::MatrixXd& u0, const Eigen::MatrixXd& c, Eigen::VectorXd& log_q,
                     Eigen::VectorXd& grad, Eigen::MatrixXd& grad_u0, bool sorted = false) {
   std::vector<made<tanh_activation, T>> net, g;
-  std::vector<std::vector<Eigen::Index>> inverse;
+  std::vector<permutation> inverse;
   for (const auto& m : flow.mades()) {
     const auto order = m.degree_order();
-    inverse.emplace_back(order.size());
-    for (std::size_t k = 0; k < order.size(); ++k) inverse.back()[std::size_t(order[k])] = Eigen::Index(k);
+    inverse.push_back(inverse_of(order));
     net.push_back(sorted ? m.template cast<T>().permuted_hidden(order) : m.template cast<T>());
   }
   g = net;

@@ -40,6 +40,7 @@
 
 #include "chempp/core/error.hpp"
 #include "chempp/flow/activation.hpp"
+#include "chempp/flow/permutation.hpp"
 #include "chempp/kernels/maf.hpp"
 #include "chempp/kernels/masked_gemm.hpp"
 #include "chempp/kernels/simd.hpp"
@@ -161,8 +162,8 @@ class made {
 
   /// The hidden units ordered by degree (stable): `permuted_hidden(degree_order())` has
   /// block-triangular masks.
-  [[nodiscard]] std::vector<Eigen::Index> degree_order() const {
-    std::vector<Eigen::Index> order(hidden_degree_.size());
+  [[nodiscard]] permutation degree_order() const {
+    permutation order(hidden_degree_.size());
     for (std::size_t k = 0; k < order.size(); ++k) order[k] = Eigen::Index(k);
     std::stable_sort(order.begin(), order.end(),
                      [this](Eigen::Index a, Eigen::Index b) { return hidden_degree_[std::size_t(a)] < hidden_degree_[std::size_t(b)]; });
@@ -173,20 +174,15 @@ class made {
   /// `order[k]` of *this, with its weights, bias, mask entries and degree. It computes the same
   /// function (up to the order of summation) and the parameters of the two differ only by the
   /// permutation, so training either is the same training; `permuted_hidden(inverse)` restores
-  /// *this exactly. Throws if `order` is not a permutation of 0..H-1. A permuted MADE is a
+  /// *this exactly (`inverse_of(order)`, permutation.hpp). Throws if `order` is not a permutation
+  /// of 0..H-1. A permuted MADE is a
   /// training device (flow/train.hpp): `conditional_maf`, its samplers and its files expect the
   /// units in nflows order.
-  [[nodiscard]] made permuted_hidden(const std::vector<Eigen::Index>& order) const {
+  [[nodiscard]] made permuted_hidden(const permutation& order) const {
     const Eigen::Index h = shape_.hidden;
-    std::vector<char> seen(std::size_t(h), 0);
-    if (Eigen::Index(order.size()) != h)
-      chempp::detail::throw_argument("made::permuted_hidden", "order.size()", "must equal the hidden width", double(order.size()));
-    for (const Eigen::Index k : order) {
-      if (k < 0 || k >= h || seen[std::size_t(k)] != 0)
-        chempp::detail::throw_argument("made::permuted_hidden", "order", "must be a permutation of 0..H-1; bad or repeated unit",
-                                       double(k));
-      seen[std::size_t(k)] = 1;
-    }
+    if (!is_permutation_of(order, h))
+      chempp::detail::throw_argument("made::permuted_hidden", "order", "must be a permutation of 0..H-1; its size",
+                                     double(order.size()));
     made r = *this;
     for (Eigen::Index k = 0; k < h; ++k) {
       const Eigen::Index o = order[std::size_t(k)];
@@ -380,7 +376,7 @@ class made {
   /// the masks: forward products (tiles of 3 outputs), the transposed products of the input
   /// gradients, and the weight gradients (tiles of 4).
   struct row_plans {
-    kernels::masked_plan in, in_t, ctx, ctx_t, hidden, hidden_t, out, out_t;
+    kernels::masked_plan in, in_t, ctx, hidden, hidden_t, out, out_t;
     kernels::masked_plan in_grad, ctx_grad, hidden_grad, out_grad;
   };
 
@@ -391,17 +387,18 @@ class made {
                        : make_masked_plan(int(m.rows()), int(m.cols()), tile, [&m](int o, int i) { return m(o, i) != T(0); }, pad);
     };
     constexpr int pad = kernels::masked_outer_inputs<T>();
-    const matrix_type ones = matrix_type::Ones(shape_.hidden, shape_.context);
+    const auto dense = [this](int tile) {  // the context layer: every weight live
+      return make_masked_plan(int(shape_.hidden), int(shape_.context), tile, [](int, int) { return true; });
+    };
     plans_.in = plan(mask_in, 3, false);
     plans_.in_t = plan(mask_in, 3, true);
-    plans_.ctx = plan(ones, 3, false);
-    plans_.ctx_t = plan(ones, 3, true);
+    plans_.ctx = dense(3);
     plans_.hidden = plan(mask_hidden, 3, false);
     plans_.hidden_t = plan(mask_hidden, 3, true);
     plans_.out = plan(mask_out, 3, false);
     plans_.out_t = plan(mask_out, 3, true);
     plans_.in_grad = plan(mask_in, 4, false, pad);
-    plans_.ctx_grad = plan(ones, 4, false);  // dense: nothing to pad with
+    plans_.ctx_grad = dense(4);  // nothing to pad with
     plans_.hidden_grad = plan(mask_hidden, 4, false, pad);
     plans_.out_grad = plan(mask_out, 4, false, pad);
   }

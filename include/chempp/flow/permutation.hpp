@@ -62,6 +62,13 @@ using permutation = std::vector<Eigen::Index>;
   return true;
 }
 
+/// The inverse of the permutation `p` of {0..n-1}: q[p[i]] = i.
+[[nodiscard]] inline permutation inverse_of(const permutation& p) {
+  permutation q(p.size());
+  for (std::size_t i = 0; i < p.size(); ++i) q[static_cast<std::size_t>(p[i])] = static_cast<Eigen::Index>(i);
+  return q;
+}
+
 /// True if `p` maps the leading block {0..k-1} onto itself (the `global_first` invariant).
 [[nodiscard]] inline bool keeps_leading_block(const permutation& p, Eigen::Index k) {
   for (Eigen::Index i = 0; i < k; ++i)

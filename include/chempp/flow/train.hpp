@@ -155,7 +155,7 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
   // Row-major steps train each MADE with its hidden units sorted by degree (made::degree_order):
   // the same network, whose block-triangular masks let the masked products skip whole blocks;
   // the units are put back in nflows order before the parameters return to `flow`.
-  std::vector<std::vector<Eigen::Index>> unit_order;
+  std::vector<permutation> unit_order;
   for (const auto& m : flow.mades()) {
     if constexpr (Order == Eigen::RowMajor) {
       unit_order.push_back(m.degree_order());
@@ -227,11 +227,7 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
   result.early_stopped = out.by_patience;
   if constexpr (Order == Eigen::RowMajor) {
     unflatten_parameters(best, net);
-    for (std::size_t t = 0; t < net.size(); ++t) {
-      std::vector<Eigen::Index> inverse(unit_order[t].size());
-      for (std::size_t k = 0; k < inverse.size(); ++k) inverse[std::size_t(unit_order[t][k])] = Eigen::Index(k);
-      net[t] = net[t].permuted_hidden(inverse);
-    }
+    for (std::size_t t = 0; t < net.size(); ++t) net[t] = net[t].permuted_hidden(inverse_of(unit_order[t]));
     flatten_parameters(net, best);
   }
   flow.set_parameters(best.template cast<double>());

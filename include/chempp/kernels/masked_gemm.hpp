@@ -127,7 +127,7 @@ masked_plan make_masked_plan(int n_out, int n_in, int tile, Allowed&& allowed,
 namespace detail {
 /// Keeps a loaded SIMD value in a register: GCC and Clang otherwise fold the load into every
 /// multiply-add that uses it, which turns one load per R multiply-adds into R loads and makes the
-/// kernels load-bound (measured: 57 % → 76 % of the FMA peak for the forward tile).
+/// kernels load-bound (seen in a perf profile of the forward tile).
 template <class B>
 inline void keep_in_register(B& b) {
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
@@ -226,9 +226,6 @@ constexpr bool fast_lane_sums() {
 }
 
 #if defined(__AVX512F__)
-// Transposing add trees: 16 float (8 double) registers → one register of their lane sums.
-// Lane l of the result is the sum of input register (l mod 4)·4 + l/4 for float and
-// (l mod 2)·4 + l/2 for double (tested through masked_outer against a plain loop).
 // Whole 128-bit blocks of a and b: _mm512_shuffle_f32x4 / _f64x2 with immediate Imm.
 template <int Imm>
 inline __m512 shuffle_blocks(__m512 a, __m512 b) {
@@ -251,6 +248,9 @@ constexpr int halves_lo = _MM_SHUFFLE(1, 0, 1, 0),
               halves_hi = _MM_SHUFFLE(3, 2, 3, 2);  // 256-bit halves
 constexpr int even_blocks = _MM_SHUFFLE(2, 0, 2, 0), odd_blocks = _MM_SHUFFLE(3, 1, 3, 1);
 
+// Transposing add trees: 16 float (8 double) registers → one register of their lane sums.
+// Lane l of the result is the sum of input register (l mod 4)·4 + l/4 for float and
+// (l mod 2)·4 + l/2 for double (tested through masked_outer against a plain loop).
 inline __m512 lane_sums16(const __m512* v) {
   __m512 r[8], s[4], u[2];
   fold_blocks<halves_lo, halves_hi>(v, r, 8);
@@ -312,8 +312,8 @@ inline void outer_tile(const int* out, const int* in, const T* g, std::ptrdiff_t
     }
     if (c == n_cols && w_out == 1 && out[1] == out[0] + 1 && out[2] == out[0] + 2 &&
         out[3] == out[0] + 3) {
-      for (int s = 0; s < S;
-           ++s) {  // four consecutive outputs of a column-major dW: one short vector
+      // four consecutive outputs of a column-major dW: one short vector per input
+      for (int s = 0; s < S; ++s) {
         const std::ptrdiff_t a = std::ptrdiff_t(out[0]) + std::ptrdiff_t(in[s]) * w_in;
         // M is 0 or 1, so M·v is exact and multiply + add rounds like the scalar path's fma
         // (and needs no FMA3 intrinsics, which -mavx512f alone does not enable)

@@ -5,6 +5,9 @@
 // degree rule and hidden widths 8 and 50, and for every value type the library instantiates
 // (double, float, xsimd batches, 1/2/4 registers in flight): the result must not depend on the
 // value type beyond rounding.
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include "chempp/flow/sampler.hpp"
@@ -134,19 +137,21 @@ TEST_CASE("kernels: packing rejects a weight outside the MADE masks, naming it")
 }
 
 TEST_CASE("kernels: functions are the same formula for every value type") {
-  using B = xsimd::batch<double>;
+  // the SIMD value type of the kernels (multi: fused multiply-add on every architecture; a bare
+  // xsimd 8.1 batch on AVX-512 rounds x y + z twice, which the library never uses for policies)
+  using B = kn::multi<xsimd::batch<double>, 1>;
   auto rng = chempp::test::seeded_rng(2113);
   std::uniform_real_distribution<double> ud(-30.0, 30.0);
-  alignas(64) double xs[B::size], ys[B::size];
+  alignas(64) double xs[B::lanes], ys[B::lanes];
   for (int rep = 0; rep < 50; ++rep) {
     for (auto& v : xs) v = ud(rng);
-    kn::tanh_fn::apply(B::load_aligned(xs)).store_aligned(ys);
-    for (std::size_t l = 0; l < B::size; ++l) {  // SIMD and libm exp differ by an ulp at most
+    kn::tanh_fn::apply(B::load(xs)).store(ys);
+    for (std::size_t l = 0; l < B::lanes; ++l) {
       CHECK(std::abs(ys[l] - kn::tanh_fn::apply(xs[l])) < 4e-16);
       CHECK(std::abs(ys[l] - std::tanh(xs[l])) < 4e-16);
     }
-    kn::softplus_scale::apply(B::load_aligned(xs)).store_aligned(ys);
-    for (std::size_t l = 0; l < B::size; ++l)
+    kn::softplus_scale::apply(B::load(xs)).store(ys);
+    for (std::size_t l = 0; l < B::lanes; ++l)
       CHECK(std::abs(ys[l] - kn::softplus_scale::apply(xs[l])) < 1e-15 * (1.0 + std::abs(ys[l])));
   }
   // float: the rational approximation (degree 4/4 on [-9, 9]), ≤ 4e-7 absolute, odd, |y| ≤ 1,
@@ -172,6 +177,47 @@ TEST_CASE("kernels: functions are the same formula for every value type") {
     kn::tanh_fn::apply(BF::load_aligned(xf)).store_aligned(yf);
     for (std::size_t l = 0; l < BF::size; ++l) CHECK(std::abs(yf[l] - kn::tanh_fn::apply(xf[l])) <= 2.5e-7f);  // 2 ulp near 1
   }
+}
+
+TEST_CASE("kernels: double tanh within 3e-16 absolute and 5e-16 relative of the long-double tanh, NaN passes through") {
+  // Padé exp with the exact 2^k of the range reduction (functions.hpp); reference: std::tanh in
+  // long double. Arguments span 2^-9 .. 2^3 in magnitude plus the special points.
+  auto rng = chempp::test::seeded_rng(2117);
+  std::uniform_real_distribution<double> ud(-1.0, 1.0);
+  using B = xsimd::batch<double>;
+  using M = kn::multi<B, 3>;
+  alignas(64) double xs[M::lanes], ys[M::lanes];
+  double worst_abs = 0.0, worst_rel = 0.0;
+  const auto check_one = [&](double x, double y) {
+    const long double ref = std::tanh(static_cast<long double>(x));
+    const double e = std::abs(double(static_cast<long double>(y) - ref));
+    worst_abs = std::max(worst_abs, e);
+    if (ref != 0.0L) worst_rel = std::max(worst_rel, e / std::abs(double(ref)));
+  };
+  for (int rep = 0; rep < 20000; ++rep) {
+    for (std::size_t l = 0; l < M::lanes; ++l) xs[l] = std::ldexp(ud(rng), int((rep + l) % 13) - 9);
+    kn::tanh_fn::apply(M::load(xs)).store(ys);
+    for (std::size_t l = 0; l < M::lanes; ++l) {
+      CHECK(ys[l] == kn::tanh_fn::apply(xs[l]));  // the same arithmetic on every value type
+      check_one(xs[l], ys[l]);
+    }
+  }
+  for (double x : {0.0, 1e-300, 5e-324, 1e-20, 1e-8, 0.17328679513998632, 0.1732867951399863, 19.0, 19.1, 20.0, 700.0, 1e300})
+    for (double sx : {x, -x}) {
+      check_one(sx, kn::tanh_fn::apply(sx));
+      CHECK(std::abs(kn::tanh_fn::apply(sx)) <= 1.0);
+    }
+  INFO("double tanh: worst absolute " << worst_abs << ", relative " << worst_rel);
+  CHECK(worst_abs <= 3e-16);
+  CHECK(worst_rel <= 5e-16);
+  CHECK(kn::tanh_fn::apply(std::numeric_limits<double>::infinity()) == 1.0);
+  CHECK(kn::tanh_fn::apply(-std::numeric_limits<double>::infinity()) == -1.0);
+  // a NaN is not clamped to ±1: scalar, SIMD, double and float
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  CHECK(std::isnan(kn::tanh_fn::apply(nan)));
+  CHECK(std::isnan(kn::tanh_fn::apply(static_cast<float>(nan))));
+  CHECK(std::isnan(kn::tanh_fn::apply(B(nan)).get(0)));
+  CHECK(std::isnan(kn::tanh_fn::apply(xsimd::batch<float>(static_cast<float>(nan))).get(0)));
 }
 
 TEST_CASE("kernels: the SIMD multiply-add is fused (one rounding) on every architecture, as the scalar one") {

@@ -125,20 +125,6 @@ masked_plan make_masked_plan(int n_out, int n_in, int tile, Allowed&& allowed,
 }
 
 namespace detail {
-/// Keeps a loaded SIMD value in a register: GCC and Clang otherwise fold the load into every
-/// multiply-add that uses it, which turns one load per R multiply-adds into R loads and makes the
-/// kernels load-bound (seen in a perf profile of the forward tile).
-template <class B>
-inline void keep_in_register(B& b) {
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-  auto r = static_cast<typename B::register_type>(b);
-  asm("" : "+v"(r));
-  b = B(r);
-#else
-  (void)b;
-#endif
-}
-
 /// R outputs × C registers of batch columns from column c0 (see masked_product).
 template <int R, int C, class T>
 inline void product_tile(const int* out, const int* in, int n, const T* w, std::ptrdiff_t w_out,

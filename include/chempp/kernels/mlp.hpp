@@ -45,7 +45,8 @@ CHEMPP_HD inline void dense_layer(const T* w, const T* b, int in, int out, const
     for (int r = 0; r < Block; ++r) acc[r] = V(b[o + r]);
     const T* wo = w + o * in;
     for (int i = 0; i < in; ++i) {
-      const V xi = x[i];
+      V xi = x[i];
+      keep_in_register(xi);  // one load of x[i] for all Block outputs (kernels/simd.hpp)
       CHEMPP_UNROLL
       for (int r = 0; r < Block; ++r) acc[r] = fma(V(wo[r * in + i]), xi, acc[r]);
     }

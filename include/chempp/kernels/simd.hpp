@@ -152,6 +152,44 @@ inline multi<B, K> select(const multi_bool<BB, K>& c, const multi<B, K>& a, cons
                                    [](const BB& m, const B& x, const B& y) { return xsimd::select(m, x, y); }, c, a, b);
 }
 
+/// 2^k from k + 0x1.8p52 (kernels/functions.hpp) on every lane of a double register.
+template <class A>
+struct value_bits<xsimd::batch<double, A>> {
+  using D = xsimd::batch<double, A>;
+  static D pow2_from_magic(const D& kd) {
+    using U = xsimd::batch<std::uint64_t, A>;
+    return xsimd::bitwise_cast<D>((xsimd::bitwise_cast<U>(kd) + U(1023)) << 52);
+  }
+};
+/// ... and on every register of a `multi`.
+template <class B, int K>
+struct value_bits<multi<B, K>> {
+  static multi<B, K> pow2_from_magic(const multi<B, K>& kd) {
+    return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x) { return value_bits<B>::pow2_from_magic(x); }, kd);
+  }
+};
+
+/// Keeps a loaded SIMD value in a register (an empty asm statement the value passes through): GCC
+/// and Clang otherwise fold the load into every multiply-add that uses it, which turns one load per
+/// R multiply-adds into R loads and makes a register-blocked kernel load-bound (seen in perf
+/// profiles of the masked products and of the dense layer, docs/kernels.md). A no-op for scalars
+/// (kernels/functions.hpp) and other compilers.
+template <class T, class A>
+inline void keep_in_register(xsimd::batch<T, A>& b) {
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  auto r = static_cast<typename xsimd::batch<T, A>::register_type>(b);
+  asm("" : "+v"(r));
+  b = xsimd::batch<T, A>(r);
+#else
+  (void)b;
+#endif
+}
+/// Every register of a `multi`.
+template <class B, int K>
+inline void keep_in_register(multi<B, K>& m) {
+  for (int k = 0; k < K; ++k) keep_in_register(m.v[k]);
+}
+
 /// y[i] = F::apply(a[i]) for i < n (a and y may alias); xsimd body, scalar tail.
 template <class F, class T>
 inline void map_n(const T* a, T* y, std::size_t n) {

@@ -221,7 +221,9 @@ class simd_mlp {
     for (std::size_t k = 0; k < K; ++k) {
       batch_type sum = acc[k][0];
       for (std::size_t s = 1; s < S; ++s) sum += acc[k][s];
-      Act::apply(sum).store_aligned(nxt + ob + k * lanes);
+      kernels::multi<batch_type, 1> v;  // (the kernels' value type: xsimd 8.1's own AVX-512 fma is not fused)
+      v.v[0] = sum;
+      Act::apply(v).v[0].store_aligned(nxt + ob + k * lanes);
     }
   }
 

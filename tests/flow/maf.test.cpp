@@ -3,6 +3,7 @@
 #include "chempp/flow/sampler.hpp"
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -271,4 +272,22 @@ TEST_CASE("flow contexts far outside the training data are errors at every entry
   f.set_context_z_limit(10.0);
   CHECK_THROWS_AS((void)f.log_prob(th, ok), chempp::invalid_argument);
   CHECK_THROWS_AS(f.set_context_z_limit(0.0), chempp::invalid_argument);
+  // an infinite limit turns off the distance test only: NaN and infinite contexts are still errors
+  f.set_context_z_limit(std::numeric_limits<double>::infinity());
+  CHECK(std::isfinite(f.log_prob(th, ok)(0)));
+  for (double bad : {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()}) {
+    CAPTURE(bad);
+    Eigen::MatrixXd x(1, 2);
+    x << 0.0, bad;
+    CHECK_THROWS_WITH_AS((void)f.log_prob(th, x), doctest::Contains("x"), chempp::invalid_argument);
+    std::mt19937_64 rng(1);
+    CHECK_THROWS_WITH_AS((void)f.sample(3, x, rng), doctest::Contains("x[1]"), chempp::invalid_argument);
+    chempp::flow::maf_sampler<chempp::flow::sbi_maf> s(f);
+    Eigen::MatrixXd out(3, 2);
+    CHECK_THROWS_WITH_AS(s.sample(Eigen::VectorXd(x.row(0).transpose()), rng, out), doctest::Contains("x[1]"),
+                         chempp::invalid_argument);
+    Eigen::VectorXd lp(1);
+    CHECK_THROWS_AS(s.log_prob(th, x, lp), chempp::invalid_argument);
+  }
 }

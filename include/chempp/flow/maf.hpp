@@ -207,8 +207,6 @@ void unflatten_parameters(const V& p, std::vector<Made>& net) {
 inline constexpr double default_context_z_limit = 1e3;
 
 namespace internal {
-/// The z-score of context value `v` (column `j`). \throws invalid_argument, naming the column,
-/// for a NaN/infinite value or one more than `limit` training standard deviations away.
 /// The error path of `context_z`, out of line so that the check inlines into the callers' loops
 /// (as a call, the check took 18 % of a float log_prob at hidden width 8).
 #if defined(__GNUC__)
@@ -221,9 +219,12 @@ namespace internal {
                          " training standard deviations from the training mean (limit " +
                          chempp::detail::format_value(limit) + "): outside the data the flow was trained on");
 }
+/// The z-score of context value `v` (column `j`). \throws invalid_argument, naming the column,
+/// for a NaN/infinite value, a z that is not finite, or one more than `limit` training standard
+/// deviations away (a limit of +inf disables only the last test).
 inline double context_z(const char* fn, Eigen::Index j, double v, double mean, double sd, double limit) {
-  const double z = (v - mean) / sd;  // a NaN or infinite v gives a NaN or infinite z, which fails the test
-  if (!(std::abs(z) <= limit)) [[unlikely]]
+  const double z = (v - mean) / sd;  // a NaN or infinite v gives a NaN or infinite z
+  if (!(std::abs(z) <= limit && std::isfinite(z))) [[unlikely]]
     context_z_error(fn, j, v, z, limit);
   return z;
 }
@@ -249,6 +250,17 @@ struct maf_source {
 /// Kernel value type of the CPU drivers: K registers of xsimd::batch<T, Arch> in flight.
 template <class T, class Arch = xsimd::default_arch, int K = 2>
 using lanes_of = kernels::multi<xsimd::batch<T, Arch>, K>;
+
+/// Doubles per SIMD register of `Arch`; 0 where the architecture has no double registers
+/// (32-bit NEON).
+template <class Arch, class = void>
+struct double_register_lanes {
+  static constexpr std::size_t value = 0;
+};
+template <class Arch>
+struct double_register_lanes<Arch, std::enable_if_t<xsimd::types::has_simd_register<double, Arch>::value>> {
+  static constexpr std::size_t value = xsimd::batch<double, Arch>::size;
+};
 
 /// dst[l] = T((src[l] - mu) / sd) for l < n (n a multiple of the double register width, src
 /// contiguous) with SIMD loads and divisions (the same IEEE operations as the scalar form);
@@ -276,8 +288,9 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
                    const Eigen::Ref<const Eigen::MatrixXd>& x, int k, Eigen::Ref<Eigen::VectorXd> out) {
   const kernels::maf_layout& L = pk.layout;
   constexpr auto lanes = static_cast<Eigen::Index>(V::lanes);
-  static_assert(V::lanes % xsimd::batch<double, typename V::batch_type::arch_type>::size == 0,
-                "log_prob_rows: a group must hold whole double registers (standardize_lanes)");
+  using arch = typename V::batch_type::arch_type;
+  constexpr std::size_t dl = double_register_lanes<arch>::value;
+  constexpr bool simd_standardize = dl != 0 && V::lanes % dl == 0;  // else the scalar loop below
   const auto d = static_cast<std::size_t>(L.d), c = static_cast<std::size_t>(L.c);
   const Eigen::Index n = theta.rows();
   const bool shared = x.rows() == 1 && n != 1;
@@ -298,19 +311,21 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
         const double z = (src(0, col) - mu) / sd;
         finite = finite && std::isfinite(z);
         dst = V(static_cast<T>(z));
-      } else if (m == lanes) {
-        finite = standardize_lanes<typename V::batch_type::arch_type>(src.col(col).data() + s0, std::size_t(lanes), mu, sd,
-                                                                       buf.data()) &&
-                 finite;
-        dst = V::load(buf.data());
-      } else {
-        for (Eigen::Index l = 0; l < lanes; ++l) {
-          const double z = (src(row(l), col) - mu) / sd;
-          finite = finite && std::isfinite(z);
-          buf[std::size_t(l)] = static_cast<T>(z);
-        }
-        dst = V::load(buf.data());
+        return;
       }
+      if constexpr (simd_standardize) {
+        if (m == lanes) {
+          finite = standardize_lanes<arch>(src.col(col).data() + s0, std::size_t(lanes), mu, sd, buf.data()) && finite;
+          dst = V::load(buf.data());
+          return;
+        }
+      }
+      for (Eigen::Index l = 0; l < lanes; ++l) {
+        const double z = (src(row(l), col) - mu) / sd;
+        finite = finite && std::isfinite(z);
+        buf[std::size_t(l)] = static_cast<T>(z);
+      }
+      dst = V::load(buf.data());
     };
     for (std::size_t i = 0; i < d; ++i)
       load_z(theta, Eigen::Index(i), false, double(p[L.o_theta_mean + int(i)]), double(p[L.o_theta_std + int(i)]), u[i]);

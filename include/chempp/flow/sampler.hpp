@@ -171,8 +171,8 @@ class maf_sampler {
     if (x.rows() != theta.rows() && x.rows() != 1)
       chempp::detail::throw_argument(fn, "x.rows()", "must equal theta.rows() (or 1)", double(x.rows()));
     if (out.size() != theta.rows()) chempp::detail::throw_argument(fn, "out.size()", "must equal theta.rows()", double(out.size()));
-    for (Eigen::Index j = 0; j < x.cols(); ++j)  // out-of-distribution contexts: an error, not an answer
-      for (Eigen::Index r = 0; r < x.rows(); ++r) (void)internal::context_z(fn, j, x(r, j), x_mean_[j], x_std_[j], z_limit_);
+    for (Eigen::Index r = 0; r < x.rows(); ++r)  // out-of-distribution contexts: an error, not an answer
+      for (Eigen::Index j = 0; j < x.cols(); ++j) (void)internal::context_z(fn, j, x(r, j), x_mean_[j], x_std_[j], z_limit_);
     internal::log_prob_rows<act_type, scale_type, group>(fn, packed_, theta, x, int(d_), out);
   }
 

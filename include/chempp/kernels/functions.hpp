@@ -108,11 +108,11 @@ struct identity_fn {
 ///  * double values: tanh(x) = sign(x) (1 - t) / (1 + t), t = e^{-2a}, a = min(|x|, 20) (beyond 19.1
 ///    tanh rounds to 1). t = 2^k e^r with k = round(-2a / ln 2) ∈ [-58, 0], |r| ≤ ln 2 / 2, and e^r
 ///    the [6/6] Padé approximant P(r) / P(-r) (Baker & Graves-Morris, "Padé Approximants", 2nd ed.,
-///    1996, §1.2; truncation error < 1e-19 on |r| ≤ 0.347); with P(±r) = E(r²) ± r O(r²),
+///    1996, §1.2; truncation error < 2e-19 on |r| ≤ 0.347); with P(±r) = E(r²) ± r O(r²),
 ///    tanh a = (E (1 - 2^k) - r O (1 + 2^k)) / (E (1 + 2^k) - r O (1 - 2^k)): one division and
 ///    10 multiply-adds, no exp call (the SIMD exp had a second division), and for k = 0 (a < 0.17)
 ///    the numerator is -2 r O with no cancellation, so small arguments keep their relative
-///    accuracy. Error against tanh ≤ 3e-16 absolute and ≤ 5e-16 relative (tested);
+///    accuracy. Error against tanh ≤ 3e-16 absolute and ≤ 6e-16 relative (tested);
 ///  * float values: the rational x P(x²)/Q(x²) of degree 4/4 on x clamped to [-9, 9] (beyond, tanh
 ///    rounds to ±1 in float), fitted by benchmarks/scripts/fit_tanh_float.py: relative error
 ///    2.2e-8 in exact arithmetic, ≤ 4e-7 absolute when evaluated in float, |y| ≤ 1 (tested); 8 FMAs

@@ -167,6 +167,7 @@ TEST_CASE("masked_gemm: a plan lists each output once and the union of its tile'
   for (const int s : seen) CHECK(s == 1);
   CHECK(p.tile_size(0) == 3);  // the short tile first
   CHECK(p.multiply_adds() >= live_count);
+  CHECK(p.multiply_adds() <= std::ptrdiff_t(23) * 11);  // unpadded: never more than the dense product
   // padded lists: multiples of 4 where enough unseen inputs exist, still every live input
   const auto q = k::make_masked_plan(23, 11, 4, live, 4);
   for (int t = 0; t < q.tiles(); ++t) {

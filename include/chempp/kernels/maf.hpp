@@ -30,6 +30,7 @@
 
 #include "chempp/core/error.hpp"
 #include "chempp/kernels/functions.hpp"
+#include "chempp/kernels/mlp.hpp"
 
 namespace chempp::kernels {
 
@@ -236,36 +237,13 @@ struct fixed_shape {
 /// Scratch values a MAF pass needs: (blocks + 1) H hidden values and 2 D dimensions.
 CHEMPP_HD constexpr int maf_work_size(int d, int h, int blocks) { return (blocks + 1) * h + 2 * d; }
 
-/// ctxb[k] = b_in[k] + Σ_j w_ctx[k, j] c_j for transform t (c: standardised context), four units
-/// at a time so that each c_j is loaded once for four multiply-adds (register pinning,
-/// kernels/simd.hpp); every unit still sums j = 0..C-1 in order, so the blocking does not change a bit.
+/// ctxb[k] = b_in[k] + Σ_j w_ctx[k, j] c_j for transform t (c: standardised context): an identity
+/// dense layer (kernels/mlp.hpp `dense_layer`: 4 units per register-pinned load of c_j, each unit
+/// summing j = 0..C-1 in order).
 template <class S, class V, class T>
 CHEMPP_HD inline void maf_context_bias(const maf_layout& L, const T* p, int t, const V* c, V* ctxb) {
-  constexpr int block = 4;
   const T* m = p + t * L.stride;
-  const int h = S::h(L), nc = S::c(L), h_blocked = h - h % block;
-  for (int k = 0; k < h_blocked; k += block) {
-    const T* wr = m + L.o_w_ctx + k * nc;
-    V acc[block];
-    CHEMPP_UNROLL
-    for (int r = 0; r < block; ++r) acc[r] = V(m[L.o_b_in + k + r]);
-    CHEMPP_UNROLL
-    for (int j = 0; j < nc; ++j) {
-      V cj = c[j];
-      keep_in_register(cj);
-      CHEMPP_UNROLL
-      for (int r = 0; r < block; ++r) acc[r] = fma(V(wr[r * nc + j]), cj, acc[r]);
-    }
-    CHEMPP_UNROLL
-    for (int r = 0; r < block; ++r) ctxb[k + r] = acc[r];
-  }
-  for (int k = h_blocked; k < h; ++k) {
-    const T* wr = m + L.o_w_ctx + k * nc;
-    V acc = V(m[L.o_b_in + k]);
-    CHEMPP_UNROLL
-    for (int j = 0; j < nc; ++j) acc = fma(V(wr[j]), c[j], acc);
-    ctxb[k] = acc;
-  }
+  dense_layer<identity_fn>(m + L.o_w_ctx, m + L.o_b_in, S::c(L), S::h(L), c, ctxb);
 }
 
 /// Units [lo, hi) of every activated hidden layer of the MADE at `m` (layer 0, the first

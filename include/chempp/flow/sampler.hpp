@@ -6,7 +6,8 @@
 /// (`kernels::multi<batch<T, Arch>, K>`, T = double or float), free of allocation per call (all
 /// scratch lives in the sampler, sized at construction). Base draws come from the counter-based
 /// stream of kernels/random.hpp (one engine output per call), so the samples equal
-/// `conditional_maf::sample`'s for any SIMD width and any K.
+/// `conditional_maf::sample`'s for any SIMD width and any K (the float sampler's to float
+/// precision: it finishes the same draws in float, `kernels::normal_fill` for float).
 ///
 /// Algorithmic savings over a plain inverse (nflows evaluates the full MADE D times per
 /// transform): (1) the context enters the first layer as a bias computed once per x, and the
@@ -80,7 +81,6 @@ class maf_sampler {
     cur_.resize(d);
     work_.resize(static_cast<std::size_t>(kernels::maf_work_size(packed_.layout.d, packed_.layout.h, packed_.layout.blocks)));
     block_.resize(d * lanes);
-    z_.resize(lanes);
     dim_keys_.resize(d);
   }
 
@@ -125,27 +125,32 @@ class maf_sampler {
     for (std::size_t i = 0; i < d; ++i) dim_keys_[i] = kernels::dimension_key(key, i);
     std::uint64_t next = 0;
     while (filled < n) {
-      for (std::size_t i = 0; i < d; ++i) {
-        kernels::normal_fill<Arch>(dim_keys_[i], next, z_.data(), lanes);
-        for (std::size_t l = 0; l < lanes; ++l) block_[i * lanes + l] = static_cast<T>(z_[l]);
-      }
+      for (std::size_t i = 0; i < d; ++i) kernels::normal_fill<Arch>(dim_keys_[i], next, &block_[i * lanes], lanes);
       next += lanes;
       run_block();
-      for (std::size_t l = 0; l < lanes && filled < n; ++l) {
-        if (support != nullptr) {
-          candidates += 1.0;
-          bool inside = true;
-          for (std::size_t i = 0; i < d; ++i) {
-            const double v = double(block_[i * lanes + l]);
-            const auto ii = static_cast<Eigen::Index>(i);
-            inside = inside && v >= support->lower[ii] && v <= support->upper[ii];
-          }
-          if (!inside) {
-            if (candidates > cap)
-              throw convergence_error(std::string(fn) + ": acceptance inside the support box too low (more than " +
-                          chempp::detail::format_value(support->max_candidates_per_sample) + " candidates per sample)");
-            continue;
-          }
+      if (support == nullptr) {  // every candidate is kept: one contiguous run per column of `out`
+        const auto m = static_cast<std::size_t>(std::min<Eigen::Index>(static_cast<Eigen::Index>(lanes), n - filled));
+        for (std::size_t i = 0; i < d; ++i) {
+          const T* src = &block_[i * lanes];
+          double* dst = o + static_cast<Eigen::Index>(i) * stride + filled;
+          for (std::size_t l = 0; l < m; ++l) dst[l] = static_cast<double>(src[l]);
+        }
+        filled += static_cast<Eigen::Index>(m);
+        continue;
+      }
+      for (std::size_t l = 0; l < lanes && filled < n; ++l) {  // rejection inside the support box
+        candidates += 1.0;
+        bool inside = true;
+        for (std::size_t i = 0; i < d; ++i) {
+          const double v = double(block_[i * lanes + l]);
+          const auto ii = static_cast<Eigen::Index>(i);
+          inside = inside && v >= support->lower[ii] && v <= support->upper[ii];
+        }
+        if (!inside) {
+          if (candidates > cap)
+            throw convergence_error(std::string(fn) + ": acceptance inside the support box too low (more than " +
+                                    chempp::detail::format_value(support->max_candidates_per_sample) + " candidates per sample)");
+          continue;
         }
         for (std::size_t i = 0; i < d; ++i) o[static_cast<Eigen::Index>(i) * stride + filled] = block_[i * lanes + l];
         ++filled;
@@ -206,7 +211,6 @@ class maf_sampler {
   std::vector<double> c_std_, ctx_d_;
   std::vector<group> cur_, work_;
   std::vector<T> block_;
-  std::vector<double> z_;
   std::vector<std::uint64_t> dim_keys_;
 };
 

@@ -264,6 +264,58 @@ TEST_CASE("kernels: float softplus within 3e-7 relative of the long-double softp
   CHECK(std::isnan(kn::softplus_fn::apply(xsimd::batch<float>(std::numeric_limits<float>::quiet_NaN())).get(0)));
 }
 
+TEST_CASE("kernels: float log within 1.5e-7 of the long-double log, SIMD = scalar, special values through the library log") {
+  // exponent and mantissa from the bits, atanh series (functions.hpp `log_fn`); error relative
+  // where |ln x| < 1, absolute beyond; arguments: 2^-126 .. 2^128 log-uniformly and [0.5, 2] finely
+  using M = kn::multi<xsimd::batch<float>, 2>;
+  alignas(64) float xs[M::lanes], ys[M::lanes];
+  auto rng = chempp::test::seeded_rng(2131);
+  std::uniform_real_distribution<double> wide(-125.9, 127.9), near_one(0.5, 2.0);
+  double worst = 0.0, worst_x = 0.0;
+  int mismatch = 0;
+  for (int rep = 0; rep < 40000; ++rep) {
+    for (std::size_t l = 0; l < M::lanes; ++l)
+      xs[l] = static_cast<float>(rep % 2 == 0 ? std::exp2(wide(rng)) : near_one(rng));
+    kn::log_fn::apply(M::load(xs)).store(ys);
+    for (std::size_t l = 0; l < M::lanes; ++l) {
+      mismatch += ys[l] != kn::log_fn::apply(xs[l]) ? 1 : 0;
+      const long double ref = std::log(static_cast<long double>(xs[l]));
+      const double e = std::abs(double(static_cast<long double>(ys[l]) - ref)) / std::max(1.0, std::abs(double(ref)));
+      if (e > worst) {
+        worst = e;
+        worst_x = xs[l];
+      }
+    }
+  }
+  for (float x : {1.0f, std::nextafter(1.0f, 2.0f), std::nextafter(1.0f, 0.0f), 0.70710677f, 1.4142135f, 1e-3f, 1.17549435e-38f,
+                  3.40282347e+38f}) {
+    const long double ref = std::log(static_cast<long double>(x));
+    worst = std::max(worst, std::abs(double(static_cast<long double>(kn::log_fn::apply(x)) - ref)) / std::max(1.0, std::abs(double(ref))));
+  }
+  INFO("float log: worst error " << worst << " at x = " << worst_x);
+  CHECK(mismatch == 0);
+  CHECK(worst <= 1.5e-7);
+  CHECK(kn::log_fn::apply(1.0f) == 0.0f);
+  // zero, negative, subnormal, infinite and NaN lanes: the library log for the whole group
+  const float inf = std::numeric_limits<float>::infinity();
+  for (std::size_t l = 0; l < M::lanes; ++l) xs[l] = 2.0f;
+  xs[0] = 0.0f;
+  xs[1] = -1.0f;
+  xs[2] = 1e-40f;
+  xs[3] = inf;
+  xs[4] = std::numeric_limits<float>::quiet_NaN();
+  kn::log_fn::apply(M::load(xs)).store(ys);
+  CHECK(ys[0] == -inf);
+  CHECK(std::isnan(ys[1]));
+  CHECK(std::abs(ys[2] - std::log(1e-40f)) < 1e-4f);
+  CHECK(ys[3] == inf);
+  CHECK(std::isnan(ys[4]));
+  CHECK(std::abs(ys[5] - std::log(2.0f)) < 1e-7f);
+  CHECK(kn::log_fn::apply(0.0f) == -inf);
+  CHECK(std::isnan(kn::log_fn::apply(-1.0f)));
+  CHECK(std::isnan(kn::log_fn::apply(std::numeric_limits<float>::quiet_NaN())));
+}
+
 TEST_CASE("kernels: the SIMD multiply-add is fused (one rounding) on every architecture, as the scalar one") {
   // a b = 1 - 2^-46 (float) / 1 - 2^-104 (double) exactly: a separate multiply rounds it to 1 and
   // a b + (-1) = 0; a fused multiply-add keeps -2^-46 / -2^-104. (xsimd 8.1's AVX-512 fma is

@@ -196,3 +196,63 @@ TEST_CASE("sampler: float kernel agrees with the double kernel to single precisi
   INFO("max sample difference float vs double: " << serr);
   CHECK(serr < 1e-3);
 }
+
+namespace {
+// The message `f` throws (empty if it does not throw).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const chempp::invalid_argument& e) {
+    return e.what();
+  }
+  return {};
+}
+// log_prob checks the contexts while it reads them (maf_sampler, float or double): the errors
+// are those of conditional_maf::log_prob's up-front check, in its order (every θ, then every row
+// of x), whether the bad value lies in a full SIMD block, the partial last one or a shared x.
+template <class Sampler>
+void check_log_prob_errors(const sbi_maf& flow) {
+  Sampler s(flow);
+  const auto lanes = static_cast<Eigen::Index>(Sampler::lanes);
+  const Eigen::Index n = 3 * lanes + 5;  // three full blocks and a partial one
+  auto rng = chempp::test::seeded_rng(23);
+  std::normal_distribution<double> nd;
+  Eigen::MatrixXd th(n, 6), x(n, 8);
+  for (Eigen::Index i = 0; i < th.size(); ++i) th.data()[i] = nd(rng);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = nd(rng);
+  Eigen::VectorXd out(n);
+  const auto same_error = [&](const Eigen::MatrixXd& t, const Eigen::MatrixXd& c, const char* what) {
+    const std::string ours = error_of([&] { s.log_prob(t, c, out); });
+    const std::string ref = error_of([&] { (void)flow.log_prob(t, c); });
+    CAPTURE(ours);
+    CHECK(ours.find(what) != std::string::npos);
+    CHECK(ours.substr(ours.find(':')) == ref.substr(ref.find(':')));  // the same text after the caller's name
+  };
+  for (Eigen::Index row : {Eigen::Index(1), 2 * lanes + 3, n - 1}) {  // full blocks and the partial one
+    CAPTURE(row);
+    Eigen::MatrixXd bad = x;
+    bad(row, 3) = 1e6;
+    same_error(th, bad, "context x[3]");
+    Eigen::MatrixXd th_nan = th;
+    th_nan(n - 1, 2) = std::numeric_limits<double>::quiet_NaN();  // a θ error in a later block still comes first
+    same_error(th_nan, bad, "theta");
+    same_error(th_nan, x, "theta");
+    bad(row, 3) = std::numeric_limits<double>::infinity();
+    same_error(th, bad, "x[3]");
+  }
+  Eigen::MatrixXd one = x.topRows(1);
+  one(0, 5) = -1e5;
+  same_error(th, one, "context x[5]");
+  // valid input: no error, the flow's own densities
+  s.log_prob(th, x, out);
+  const Eigen::VectorXd ref = flow.log_prob(th, x);
+  CHECK(((out - ref).array().abs() / (1.0 + ref.array().abs())).maxCoeff() < (std::is_same_v<typename Sampler::value_type, float> ? 1e-4 : 1e-12));
+}
+}  // namespace
+
+TEST_CASE("sampler: log_prob raises the up-front check's errors while reading x, in its order, float and double") {
+  const auto flow = make_flow(29);
+  check_log_prob_errors<maf_sampler<sbi_maf>>(flow);
+  check_log_prob_errors<maf_sampler<sbi_maf, xsimd::default_arch, float>>(flow);
+}

@@ -264,28 +264,55 @@ struct double_register_lanes<Arch, std::enable_if_t<xsimd::types::has_simd_regis
 
 /// dst[l] = T((src[l] - mu) / sd) for l < n (n a multiple of the double register width, src
 /// contiguous) with SIMD loads and divisions (the same IEEE operations as the scalar form);
-/// false if any result is not finite.
+/// false if any result is not finite or exceeds `limit` in magnitude.
+/// `z` is scratch of n doubles (aligned to 64 bytes; the results in double, converted to T in
+/// one contiguous loop the compiler vectorises).
 template <class Arch, class T>
-inline bool standardize_lanes(const double* src, std::size_t n, double mu, double sd, T* dst) {
+inline bool standardize_lanes(const double* src, std::size_t n, double mu, double sd, double limit, double* z, T* dst) {
   using D = xsimd::batch<double, Arch>;
-  alignas(64) double z[D::size];
   D nan_if_bad(0.0);  // v - v is 0 for a finite v, NaN otherwise
+  auto inside = D(0.0) == D(0.0);
   for (std::size_t l = 0; l < n; l += D::size) {
     const D v = (D::load_unaligned(src + l) - D(mu)) / D(sd);
     nan_if_bad = nan_if_bad + (v - v);
-    v.store_aligned(z);
-    for (std::size_t k = 0; k < D::size; ++k) dst[l + k] = static_cast<T>(z[k]);
+    inside = inside & (xsimd::abs(v) <= D(limit));
+    v.store_aligned(z + l);
   }
-  return xsimd::all(nan_if_bad == D(0.0));
+  for (std::size_t l = 0; l < n; ++l) dst[l] = static_cast<T>(z[l]);
+  return xsimd::all(nan_if_bad == D(0.0)) && xsimd::all(inside);
+}
+
+/// The context standardisation and out-of-distribution limit of a flow (its own double
+/// means and standard deviations, `context_z`), for `log_prob_rows` to check while it reads x.
+struct context_limits {
+  const double* mean = nullptr;  ///< C training means of x
+  const double* sd = nullptr;    ///< C training standard deviations of x
+  double limit = 0.0;            ///< largest accepted |z|
+};
+
+/// The input checks of the flows' log densities, in their order: every θ value finite (column
+/// by column), then every context value finite and within the limit (row by row, `context_z`).
+/// \throws invalid_argument naming the first bad value.
+inline void check_log_prob_inputs(const char* fn, const Eigen::Ref<const Eigen::MatrixXd>& theta,
+                                  const Eigen::Ref<const Eigen::MatrixXd>& x, const context_limits& ctx) {
+  for (Eigen::Index j = 0; j < theta.cols(); ++j)
+    for (Eigen::Index r = 0; r < theta.rows(); ++r)
+      if (!std::isfinite(theta(r, j))) check_finite(fn, "theta", theta(r, j));
+  for (Eigen::Index r = 0; r < x.rows(); ++r)
+    for (Eigen::Index j = 0; j < x.cols(); ++j) (void)context_z(fn, j, x(r, j), ctx.mean[j], ctx.sd[j], ctx.limit);
 }
 
 /// log q(θ_n | x_n) of the first k dimensions for every row (θ: N × D, x: N × C or 1 × C) with
 /// the shared forward kernel on V = `lanes_of<T, …>` (`V::lanes` rows per call). `fn` names the
 /// caller in the error raised for a NaN/infinite input, checked before the kernel runs (xsimd's
-/// exp converts a NaN to an integer: undefined behaviour).
+/// exp converts a NaN to an integer: undefined behaviour). With `ctx`, x is standardised with the
+/// flow's double means and checked against its context limit in the same pass; when a block
+/// fails, all the inputs are checked in the order of `check_log_prob_inputs`, so the error is
+/// the one `conditional_maf::log_prob`'s up-front check raises; `out` is then unspecified.
 template <class Act, class Scale, class V, class T>
 void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen::Ref<const Eigen::MatrixXd>& theta,
-                   const Eigen::Ref<const Eigen::MatrixXd>& x, int k, Eigen::Ref<Eigen::VectorXd> out) {
+                   const Eigen::Ref<const Eigen::MatrixXd>& x, int k, Eigen::Ref<Eigen::VectorXd> out,
+                   const context_limits* ctx = nullptr) {
   const kernels::maf_layout& L = pk.layout;
   constexpr auto lanes = static_cast<Eigen::Index>(V::lanes);
   using arch = typename V::batch_type::arch_type;
@@ -296,6 +323,7 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
   const bool shared = x.rows() == 1 && n != 1;
   std::vector<V> u(d), cv(std::max<std::size_t>(c, 1)), work(static_cast<std::size_t>(kernels::maf_work_size(L.d, L.h, L.blocks)));
   std::vector<T> buf(std::max(d, c) * static_cast<std::size_t>(lanes)), lq(static_cast<std::size_t>(lanes));
+  alignas(64) double zbuf[simd_standardize ? V::lanes : 1];  // standardize_lanes scratch
   const T* p = pk.params.data();
   double log_norm = -0.5 * double(k) * std::log(2.0 * std::numbers::pi);
   for (int i = 0; i < k; ++i) log_norm -= std::log(double(p[L.o_theta_std + i]));
@@ -305,32 +333,38 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
     bool finite = true;
     // z = (v - mean) / sd of `lanes` values of column `col` from row s0 into the group value `dst`:
     // a full block reads the column with SIMD loads; the last, partial block repeats row s0
+    // (`finite` also turns false for a |z| above `limit`: then the checks below find out which)
     const auto load_z = [&](const Eigen::Ref<const Eigen::MatrixXd>& src, Eigen::Index col, bool one_row, double mu, double sd,
-                            V& dst) {
+                            double limit, V& dst) {
+      const auto ok = [limit](double z) { return std::abs(z) <= limit && std::isfinite(z); };
       if (one_row) {
         const double z = (src(0, col) - mu) / sd;
-        finite = finite && std::isfinite(z);
+        finite = finite && ok(z);
         dst = V(static_cast<T>(z));
         return;
       }
       if constexpr (simd_standardize) {
         if (m == lanes) {
-          finite = standardize_lanes<arch>(src.col(col).data() + s0, std::size_t(lanes), mu, sd, buf.data()) && finite;
+          finite = standardize_lanes<arch>(src.col(col).data() + s0, std::size_t(lanes), mu, sd, limit, zbuf, buf.data()) && finite;
           dst = V::load(buf.data());
           return;
         }
       }
       for (Eigen::Index l = 0; l < lanes; ++l) {
         const double z = (src(row(l), col) - mu) / sd;
-        finite = finite && std::isfinite(z);
+        finite = finite && ok(z);
         buf[std::size_t(l)] = static_cast<T>(z);
       }
       dst = V::load(buf.data());
     };
+    const double no_limit = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < d; ++i)
-      load_z(theta, Eigen::Index(i), false, double(p[L.o_theta_mean + int(i)]), double(p[L.o_theta_std + int(i)]), u[i]);
-    for (std::size_t j = 0; j < c; ++j)
-      load_z(x, Eigen::Index(j), shared, double(p[L.o_x_mean + int(j)]), double(p[L.o_x_std + int(j)]), cv[j]);
+      load_z(theta, Eigen::Index(i), false, double(p[L.o_theta_mean + int(i)]), double(p[L.o_theta_std + int(i)]), no_limit, u[i]);
+    for (std::size_t j = 0; j < c; ++j) {
+      if (ctx != nullptr) load_z(x, Eigen::Index(j), shared, ctx->mean[j], ctx->sd[j], ctx->limit, cv[j]);
+      else load_z(x, Eigen::Index(j), shared, double(p[L.o_x_mean + int(j)]), double(p[L.o_x_std + int(j)]), no_limit, cv[j]);
+    }
+    if (!finite && ctx != nullptr) check_log_prob_inputs(fn, theta, x, *ctx);  // the up-front check's error
     for (Eigen::Index l = 0; !finite && l < m; ++l) {  // throws, naming the first non-finite input
       for (Eigen::Index i = 0; i < theta.cols(); ++i) check_finite(fn, "theta", theta(s0 + l, i));
       for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(shared ? 0 : s0 + l, j));
@@ -643,10 +677,7 @@ class conditional_maf {
     if (x.cols() != context_size()) chempp::detail::throw_argument(fn, "x.cols()", "must equal C", double(x.cols()));
     if (!(x.rows() == theta.rows() || (allow_broadcast && x.rows() == 1)))
       chempp::detail::throw_argument(fn, "x.rows()", "must equal theta.rows() (or 1)", double(x.rows()));
-    for (Eigen::Index i = 0; i < theta.size(); ++i)
-      if (!std::isfinite(theta(i % theta.rows(), i / theta.rows()))) check_finite(fn, "theta", theta(i % theta.rows(), i / theta.rows()));
-    for (Eigen::Index r = 0; r < x.rows(); ++r)
-      for (Eigen::Index j = 0; j < x.cols(); ++j) (void)internal::context_z(fn, j, x(r, j), x_mean_[j], x_std_[j], context_z_limit_);
+    internal::check_log_prob_inputs(fn, theta, x, internal::context_limits{x_mean_.data(), x_std_.data(), context_z_limit_});
   }
 
   maf_config config_{};

@@ -167,7 +167,9 @@ class maf_sampler {
 
   /// log q(θ_n | x_n) for each row n: θ is N × D, x is N × C or 1 × C (shared), `out` has N
   /// entries, with the shared forward kernel (`lanes` pairs per call). Agrees with
-  /// `conditional_maf::log_prob` to rounding (~1e-12 in double).
+  /// `conditional_maf::log_prob` to rounding (~1e-12 in double). The inputs are checked as they
+  /// are read (the same errors, in the same order, as `conditional_maf::log_prob`); after an
+  /// exception `out` is unspecified.
   void log_prob(const Eigen::Ref<const Eigen::MatrixXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& x,
                 Eigen::Ref<Eigen::VectorXd> out) {
     const char* fn = "maf_sampler::log_prob";
@@ -176,9 +178,9 @@ class maf_sampler {
     if (x.rows() != theta.rows() && x.rows() != 1)
       chempp::detail::throw_argument(fn, "x.rows()", "must equal theta.rows() (or 1)", double(x.rows()));
     if (out.size() != theta.rows()) chempp::detail::throw_argument(fn, "out.size()", "must equal theta.rows()", double(out.size()));
-    for (Eigen::Index r = 0; r < x.rows(); ++r)  // out-of-distribution contexts: an error, not an answer
-      for (Eigen::Index j = 0; j < x.cols(); ++j) (void)internal::context_z(fn, j, x(r, j), x_mean_[j], x_std_[j], z_limit_);
-    internal::log_prob_rows<act_type, scale_type, group>(fn, packed_, theta, x, int(d_), out);
+    // out-of-distribution contexts are an error, not an answer: checked while x is read
+    const internal::context_limits ctx{x_mean_.data(), x_std_.data(), z_limit_};
+    internal::log_prob_rows<act_type, scale_type, group>(fn, packed_, theta, x, int(d_), out, &ctx);
   }
 
   /// Multiply-adds per sample of the inverse (sampling) and forward (log_prob) kernels, for

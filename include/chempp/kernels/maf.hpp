@@ -313,7 +313,7 @@ CHEMPP_HD inline V maf_forward(const maf_layout& L, const T* p, const int* ints,
       V s, sh;
       made_output_pair<S>(L, m, i, S::n_active(L, ints, i), prev, s, sh);
       const V sc = Scale::apply(s);
-      if (i < k) logdet = logdet + log(sc);
+      if (i < k) logdet = logdet + log_fn::apply(sc);
       y[i] = fma(sc, u[i], sh);
     }
     S::gather(L, ints + t * d, y, u);

@@ -152,14 +152,23 @@ inline multi<B, K> select(const multi_bool<BB, K>& c, const multi<B, K>& a, cons
                                    [](const BB& m, const B& x, const B& y) { return xsimd::select(m, x, y); }, c, a, b);
 }
 
-/// 2^k from k + 1.5 · 2^m (kernels/functions.hpp) on every lane of a float or double register.
+/// 2^k from k + 1.5 · 2^m and x = 2^e m (kernels/functions.hpp) on every lane of a float or
+/// double register.
 template <class T, class A>
 struct value_bits<xsimd::batch<T, A>> {
   using B = xsimd::batch<T, A>;
+  using L = ieee_layout<T>;
+  using U = xsimd::batch<typename L::bits_type, A>;
+  using S = xsimd::batch<typename L::signed_type, A>;
   static B pow2_from_magic(const B& kd) {
-    using L = ieee_layout<T>;
-    using U = xsimd::batch<typename L::bits_type, A>;
     return xsimd::bitwise_cast<B>((xsimd::bitwise_cast<U>(kd) + U(L::bias)) << L::mantissa_bits);
+  }
+  static B split_exponent(const B& x, B& e) {
+    const S b = xsimd::bitwise_cast<S>(x);
+    const S k = (b - S(L::sqrt_half_bits)) >> L::mantissa_bits;  // arithmetic shift
+    const B magic(T(3) * T(typename L::signed_type(1) << (L::mantissa_bits - 1)));
+    e = xsimd::bitwise_cast<B>(xsimd::bitwise_cast<S>(magic) + k) - magic;
+    return xsimd::bitwise_cast<B>(b - (k << L::mantissa_bits));
   }
 };
 /// ... and on every register of a `multi`.
@@ -168,7 +177,24 @@ struct value_bits<multi<B, K>> {
   static multi<B, K> pow2_from_magic(const multi<B, K>& kd) {
     return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x) { return value_bits<B>::pow2_from_magic(x); }, kd);
   }
+  static multi<B, K> split_exponent(const multi<B, K>& x, multi<B, K>& e) {
+    multi<B, K> m;
+    for (int k = 0; k < K; ++k) m.v[k] = value_bits<B>::split_exponent(x.v[k], e.v[k]);
+    return m;
+  }
 };
+
+/// True if some lane lies outside [lo, hi] or is a NaN.
+template <class T, class A>
+inline bool any_outside(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& lo, const xsimd::batch<T, A>& hi) {
+  return !xsimd::all((x >= lo) & (x <= hi));
+}
+template <class B, int K>
+inline bool any_outside(const multi<B, K>& x, const multi<B, K>& lo, const multi<B, K>& hi) {
+  auto inside = (x.v[0] >= lo.v[0]) & (x.v[0] <= hi.v[0]);
+  for (int k = 1; k < K; ++k) inside = inside & (x.v[k] >= lo.v[k]) & (x.v[k] <= hi.v[k]);
+  return !xsimd::all(inside);
+}
 
 /// Keeps a loaded SIMD value in a register (an empty asm statement the value passes through): GCC
 /// and Clang otherwise fold the load into every multiply-add that uses it, which turns one load per
@@ -286,7 +312,6 @@ inline void normal_fill(std::uint64_t key, std::uint64_t first, double* out, std
 template <class Arch = xsimd::default_arch>
 inline void normal_fill(std::uint64_t key, std::uint64_t first, float* out, std::size_t n) {
   using D = xsimd::batch<double, Arch>;
-  using I = xsimd::batch<std::int64_t, Arch>;
   using U = xsimd::batch<std::uint64_t, Arch>;
   using F = xsimd::batch<float, Arch>;
   constexpr std::size_t w = D::size, wf = F::size, half = normal_block / 2;
@@ -294,15 +319,12 @@ inline void normal_fill(std::uint64_t key, std::uint64_t first, float* out, std:
   detail::for_normal_blocks(first, out, n, [key](std::uint64_t b, float* dst) {
     alignas(64) double fd[half], ed[half], gd[half], qd[half];
     const D magic(6755399441055744.0);  // 0x1.8p52: adding it rounds to an integer
-    const I sqrt_half_bits(0x3FE6A09E667F3BCDLL);
     for (std::size_t l0 = 0; l0 < half; l0 += w) {  // exact reductions in double
-      D u1, u2;
+      D u1, u2, e;
       detail::normal_uniforms<Arch>(key, b, l0, u1, u2);
-      const I bits = xsimd::bitwise_cast<I>(u1);
-      const I e = (bits - sqrt_half_bits) >> 52;  // u1 = 2^e m, m ∈ [√½, √2)
-      const D m = xsimd::bitwise_cast<D>(bits - (e << 52));
-      (m - D(1.0)).store_aligned(fd + l0);                                                         // exact (Sterbenz)
-      (xsimd::bitwise_cast<D>(xsimd::bitwise_cast<I>(magic) + e) - magic).store_aligned(ed + l0);  // e as a double
+      const D m = value_bits<D>::split_exponent(u1, e);  // u1 = 2^e m, m ∈ [√½, √2)
+      (m - D(1.0)).store_aligned(fd + l0);               // exact (Sterbenz)
+      e.store_aligned(ed + l0);
       const D t = D(4.0) * u2;
       const D tq = t + magic;
       (t - (tq - magic)).store_aligned(gd + l0);                                                   // g, exact
@@ -317,14 +339,8 @@ inline void normal_fill(std::uint64_t key, std::uint64_t first, float* out, std:
       qf[l] = static_cast<float>(qd[l]);
     }
     for (std::size_t l0 = 0; l0 < half; l0 += wf) {  // float
-      const F f = F::load_aligned(ff + l0), e = F::load_aligned(ef + l0);
-      const F s = f / (F(2.0f) + f), s2 = s * s;
-      F at = fused_multiply_add(s2, F(1.0f / 9.0f), F(1.0f / 7.0f));
-      at = fused_multiply_add(at, s2, F(1.0f / 5.0f));
-      at = fused_multiply_add(at, s2, F(1.0f / 3.0f));
-      at = fused_multiply_add(at, s2, F(1.0f));
-      const F ln_m = (s + s) * at;
-      const F ln_u1 = fused_multiply_add(e, F(0.693359375f), fused_multiply_add(e, F(-2.12194440e-4f), ln_m));
+      using M = multi<F, 1>;  // (fused multiply-adds on every architecture)
+      const F ln_u1 = log_reduced(M::load(ff + l0), M::load(ef + l0)).v[0];
       const F r = xsimd::sqrt(F(-2.0f) * ln_u1);
       const F x = F(1.57079632679489662f) * F::load_aligned(gf + l0), x2 = x * x;
       F sp = fused_multiply_add(x2, F(1.0f / 362880.0f), F(-1.0f / 5040.0f));

@@ -226,8 +226,10 @@ void check_log_prob_errors(const sbi_maf& flow) {
     const std::string ours = error_of([&] { s.log_prob(t, c, out); });
     const std::string ref = error_of([&] { (void)flow.log_prob(t, c); });
     CAPTURE(ours);
+    REQUIRE(!ours.empty());
+    REQUIRE(!ref.empty());
     CHECK(ours.find(what) != std::string::npos);
-    CHECK(ours.substr(ours.find(':')) == ref.substr(ref.find(':')));  // the same text after the caller's name
+    CHECK(ours.substr(ours.find(": ")) == ref.substr(ref.find(": ")));  // the same text after the caller's name
   };
   for (Eigen::Index row : {Eigen::Index(1), 2 * lanes + 3, n - 1}) {  // full blocks and the partial one
     CAPTURE(row);
@@ -244,6 +246,10 @@ void check_log_prob_errors(const sbi_maf& flow) {
   Eigen::MatrixXd one = x.topRows(1);
   one(0, 5) = -1e5;
   same_error(th, one, "context x[5]");
+  const Eigen::MatrixXd no_rows(0, 6);  // a shared bad context is an error even without rows
+  Eigen::VectorXd none(0);
+  CHECK_THROWS_WITH_AS(s.log_prob(no_rows, one, none), doctest::Contains("context x[5]"), chempp::invalid_argument);
+  CHECK_THROWS_AS((void)flow.log_prob(no_rows, one), chempp::invalid_argument);
   // valid input: no error, the flow's own densities
   s.log_prob(th, x, out);
   const Eigen::VectorXd ref = flow.log_prob(th, x);

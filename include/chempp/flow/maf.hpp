@@ -327,6 +327,8 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
   const T* p = pk.params.data();
   double log_norm = -0.5 * double(k) * std::log(2.0 * std::numbers::pi);
   for (int i = 0; i < k; ++i) log_norm -= std::log(double(p[L.o_theta_std + i]));
+  if (n == 0 && ctx != nullptr) check_log_prob_inputs(fn, theta, x, *ctx);  // a shared x is checked without rows too
+  bool inputs_checked = false;  // check_log_prob_inputs ran (at most once)
   for (Eigen::Index s0 = 0; s0 < n; s0 += lanes) {
     const Eigen::Index m = std::min(lanes, n - s0);
     auto row = [&](Eigen::Index l) { return s0 + (l < m ? l : 0); };
@@ -364,7 +366,10 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
       if (ctx != nullptr) load_z(x, Eigen::Index(j), shared, ctx->mean[j], ctx->sd[j], ctx->limit, cv[j]);
       else load_z(x, Eigen::Index(j), shared, double(p[L.o_x_mean + int(j)]), double(p[L.o_x_std + int(j)]), no_limit, cv[j]);
     }
-    if (!finite && ctx != nullptr) check_log_prob_inputs(fn, theta, x, *ctx);  // the up-front check's error
+    if (!finite && ctx != nullptr && !inputs_checked) {  // the up-front check's error
+      check_log_prob_inputs(fn, theta, x, *ctx);
+      inputs_checked = true;
+    }
     for (Eigen::Index l = 0; !finite && l < m; ++l) {  // throws, naming the first non-finite input
       for (Eigen::Index i = 0; i < theta.cols(); ++i) check_finite(fn, "theta", theta(s0 + l, i));
       for (Eigen::Index j = 0; j < x.cols(); ++j) check_finite(fn, "x", x(shared ? 0 : s0 + l, j));

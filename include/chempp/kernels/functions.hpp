@@ -116,7 +116,8 @@ CHEMPP_HD inline To same_bits(From v) {
 ///    round-to-integer addition leaves: its low bits hold k; the exponent field of 2^k is
 ///    (bits + bias) << m, the magic's own bits shift out);
 ///  * `split_exponent(x, e)` = m and e with x = 2^e m, m ∈ [√½, √2), for a positive normal x,
-///    exactly (e as a value of the same type).
+///    exactly (e as a value of the same type);
+///  * `any_outside(x, lo, hi)`: true if some lane of x lies outside [lo, hi] or is a NaN.
 template <class V, class = void>
 struct value_bits;
 template <class T>
@@ -129,6 +130,7 @@ struct value_bits<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     using U = typename L::bits_type;
     return from_bits(static_cast<S>(static_cast<U>((static_cast<U>(to_bits(kd)) + L::bias) << L::mantissa_bits)));
   }
+  CHEMPP_HD static bool any_outside(T x, T lo, T hi) { return !(x >= lo && x <= hi); }
   CHEMPP_HD static T split_exponent(T x, T& e) {
     const S b = to_bits(x);
     const S k = static_cast<S>(b - L::sqrt_half_bits) >> L::mantissa_bits;  // arithmetic shift (C++20)
@@ -138,12 +140,6 @@ struct value_bits<T, std::enable_if_t<std::is_floating_point_v<T>>> {
   }
 };
 
-/// True if some lane of x lies outside [lo, hi] or is a NaN (scalars: x itself; the SIMD values
-/// have overloads in kernels/simd.hpp).
-template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
-CHEMPP_HD inline bool any_outside(T x, T lo, T hi) {
-  return !(x >= lo && x <= hi);
-}
 
 // ---- activations ---------------------------------------------------------------------------------
 /// f(x) = x (output layers).
@@ -227,23 +223,24 @@ struct sigmoid_fn {
 /// f'(x) = sigmoid(x).
 ///  * double values: the library's exp and log1p;
 ///  * float values (the MAF scale of the float samplers, one of the largest costs of a sample at
-///    hidden width 8): with a = min(|x|, 87) and t = e^{-a} = 2^k e^r (k = round(-a / ln 2) ∈
-///    [-126, 0], |r| ≤ ln 2 / 2, 2^k from the bits of k + 0x1.8p23), log1p t = 2 atanh s with
+///    hidden width 8): with a = min(|x|, 86) and t = e^{-a} = 2^k e^r (k = round(-a / ln 2) ∈
+///    [-124, 0], |r| ≤ ln 2 / 2, 2^k from the bits of k + 0x1.8p23), log1p t = 2 atanh s with
 ///    s = t / (2 + t) ∈ (0, 1/3]. e^r is the [3/3] Padé approximant P(r) / P(-r) (Baker &
 ///    Graves-Morris 1996, §1.2; relative truncation error < 1e-8 on |r| ≤ 0.347), so that
 ///    s = 2^k P(r) / (2 P(-r) + 2^k P(r)) costs the one division, and atanh s is its Taylor series
 ///    to s^13 (truncation < 1.5e-8 relative for s ≤ 1/3). No exp or log1p call, no other division;
-///    error against softplus ≤ 3e-7 relative (tested; float rounding is 6e-8). For x < -87 it
-///    returns e^{-87} ≈ 1.6e-38 instead of e^x (an absolute error below 2e-38).
+///    error against softplus ≤ 3e-7 relative (tested; float rounding is 6e-8). For x < -86 it
+///    returns e^{-86} ≈ 4.5e-38 instead of e^x (an absolute error below 5e-38; the clamp keeps t
+///    and s normal numbers, so flush-to-zero modes give the same result).
 struct softplus_fn {
   static constexpr const char* name = "softplus";
   template <class V>
   CHEMPP_HD static V apply(const V& x) {
     if constexpr (std::is_same_v<scalar_of_t<V>, float>) {
-      const V y = -min(V(87.0f), abs(x));  // (constant first: a NaN passes through)
+      const V y = -min(V(86.0f), abs(x));  // (constant first: a NaN passes through)
       const V magic(12582912.0f);         // 0x1.8p23: adding it rounds to an integer
       const V kd = fma(y, V(1.44269504088896341f), magic);
-      const V k = kd - magic;                       // round(y / ln 2) ∈ [-126, 0]
+      const V k = kd - magic;                       // round(y / ln 2) ∈ [-124, 0]
       V r = fma(k, V(-0.693359375f), y);            // y - k ln 2, ln 2 in two parts (Cody & Waite)
       r = fma(k, V(2.12194440e-4f), r);
       const V r2 = r * r;
@@ -300,15 +297,15 @@ CHEMPP_HD inline V log_reduced(const V& f, const V& e) {
 /// arguments: x = 2^e m, m ∈ [√½, √2) from the bits, ln x = e ln 2 + 2 atanh s with
 /// s = (m - 1)/(m + 1), |s| ≤ 0.172, atanh by its Taylor series to s^9 (truncation < 4e-10) and
 /// m - 1 exact (so arguments near 1 keep their relative accuracy): one division, 6 multiply-adds,
-/// no SIMD log. Within 1.5e-7 of the long-double log (relative where |ln x| < 1, absolute
-/// beyond; tested); a group of values with a zero, negative, subnormal, infinite or NaN lane
-/// takes the library log instead.
+/// no SIMD log. Within 1.5e-7 of the long-double log (absolute where |ln x| < 1, relative
+/// beyond; within 3e-7 relative for x in [√½, √2), where m - 1 is exact; tested); a group of
+/// values with a zero, negative, subnormal, infinite or NaN lane takes the library log instead.
 struct log_fn {
   static constexpr const char* name = "log";
   template <class V>
   CHEMPP_HD static V apply(const V& x) {
     if constexpr (std::is_same_v<scalar_of_t<V>, float>) {
-      if (any_outside(x, V(1.17549435e-38f), V(3.40282347e+38f))) return log(x);
+      if (value_bits<V>::any_outside(x, V(1.17549435e-38f), V(3.40282347e+38f))) return log(x);
       V e;
       const V m = value_bits<V>::split_exponent(x, e);
       return log_reduced(m - V(1.0f), e);  // m - 1 exact (Sterbenz)

@@ -163,6 +163,7 @@ struct value_bits<xsimd::batch<T, A>> {
   static B pow2_from_magic(const B& kd) {
     return xsimd::bitwise_cast<B>((xsimd::bitwise_cast<U>(kd) + U(L::bias)) << L::mantissa_bits);
   }
+  static bool any_outside(const B& x, const B& lo, const B& hi) { return !xsimd::all((x >= lo) & (x <= hi)); }
   static B split_exponent(const B& x, B& e) {
     const S b = xsimd::bitwise_cast<S>(x);
     const S k = (b - S(L::sqrt_half_bits)) >> L::mantissa_bits;  // arithmetic shift
@@ -177,6 +178,11 @@ struct value_bits<multi<B, K>> {
   static multi<B, K> pow2_from_magic(const multi<B, K>& kd) {
     return detail::each<multi<B, K>>(typename multi<B, K>::seq{}, [](const B& x) { return value_bits<B>::pow2_from_magic(x); }, kd);
   }
+  static bool any_outside(const multi<B, K>& x, const multi<B, K>& lo, const multi<B, K>& hi) {
+    bool out = false;
+    for (int k = 0; k < K; ++k) out = out || value_bits<B>::any_outside(x.v[k], lo.v[k], hi.v[k]);
+    return out;
+  }
   static multi<B, K> split_exponent(const multi<B, K>& x, multi<B, K>& e) {
     multi<B, K> m;
     for (int k = 0; k < K; ++k) m.v[k] = value_bits<B>::split_exponent(x.v[k], e.v[k]);
@@ -184,17 +190,6 @@ struct value_bits<multi<B, K>> {
   }
 };
 
-/// True if some lane lies outside [lo, hi] or is a NaN.
-template <class T, class A>
-inline bool any_outside(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& lo, const xsimd::batch<T, A>& hi) {
-  return !xsimd::all((x >= lo) & (x <= hi));
-}
-template <class B, int K>
-inline bool any_outside(const multi<B, K>& x, const multi<B, K>& lo, const multi<B, K>& hi) {
-  auto inside = (x.v[0] >= lo.v[0]) & (x.v[0] <= hi.v[0]);
-  for (int k = 1; k < K; ++k) inside = inside & (x.v[k] >= lo.v[k]) & (x.v[k] <= hi.v[k]);
-  return !xsimd::all(inside);
-}
 
 /// Keeps a loaded SIMD value in a register (an empty asm statement the value passes through): GCC
 /// and Clang otherwise fold the load into every multiply-add that uses it, which turns one load per

@@ -159,6 +159,8 @@ TEST_CASE("npy: hostile headers are file_errors, never out-of-bounds reads or hu
       {"{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }", "data"},  // 8 TiB declared
       {"{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }", "shape"},
       {"{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", "shape"},
+      // empty (a size 0), but the other sizes overflow the strides (fuzz/npy, UBSan in xtensor)
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4294967296, 1967296, 8589934592, 16), }", "shape"},
       {"{'descr': '<U4611686018427387904', 'fortran_order': False, 'shape': (2,), }", "descr"},
       {"{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", "descr"},
       {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'extra': 1}", "extra"},
@@ -177,6 +179,10 @@ TEST_CASE("npy: hostile headers are file_errors, never out-of-bounds reads or hu
     CHECK_THROWS_WITH_AS(parse_npy(make_npy(header, d2), "h.npy"), doctest::Contains(want.c_str()),
                          chempp::file_error);
   }
+  // an empty array with ordinary sizes is still an array
+  const auto empty = parse_npy(make_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3), }", ""), "e.npy");
+  CHECK(empty.as<double>().size() == 0);
+  CHECK(empty.as<double>().shape(1) == 3);
 }
 
 TEST_CASE("npy: numbers an integer type cannot hold are errors, not undefined behaviour") {

@@ -538,6 +538,13 @@ inline npy_array parse_npy(const std::string& b, const std::string& source) {
     (void)detail::parse_dtype(h.descr, source, "descr");  // validates
     a.descr = std::move(h.descr);
   }
+  // xtensor computes (signed) strides as products of the trailing sizes: those must fit even when
+  // another size is 0 and the array is empty (shape (0, 2^32, 2^33, …) overflowed them)
+  std::size_t extent = 1;
+  for (auto s : a.shape)
+    if (s != 0) extent = detail::checked_mul(extent, s, source, "shape");
+  if (extent > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()))
+    detail::npy_fail(source, "shape", "declared size overflows");
   const std::size_t data_off = hoff + hlen;
   const std::size_t need = detail::checked_mul(a.count(), a.item_size(), source, "shape");
   if (b.size() - data_off != need) {

@@ -198,16 +198,6 @@ TEST_CASE("sampler: float kernel agrees with the double kernel to single precisi
 }
 
 namespace {
-// The message `f` throws (empty if it does not throw).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const chempp::invalid_argument& e) {
-    return e.what();
-  }
-  return {};
-}
 // log_prob checks the contexts while it reads them (maf_sampler, float or double): the errors
 // are those of conditional_maf::log_prob's up-front check, in its order (every θ, then every row
 // of x), whether the bad value lies in a full SIMD block, the partial last one or a shared x.
@@ -223,8 +213,8 @@ void check_log_prob_errors(const sbi_maf& flow) {
   for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = nd(rng);
   Eigen::VectorXd out(n);
   const auto same_error = [&](const Eigen::MatrixXd& t, const Eigen::MatrixXd& c, const char* what) {
-    const std::string ours = error_of([&] { s.log_prob(t, c, out); });
-    const std::string ref = error_of([&] { (void)flow.log_prob(t, c); });
+    const std::string ours = chempp::test::thrown_message<chempp::invalid_argument>([&] { s.log_prob(t, c, out); });
+    const std::string ref = chempp::test::thrown_message<chempp::invalid_argument>([&] { (void)flow.log_prob(t, c); });
     CAPTURE(ours);
     REQUIRE(!ours.empty());
     REQUIRE(!ref.empty());

@@ -28,15 +28,6 @@ const gce::chempy_model& tng_model() {
 }
 constexpr std::array<double, 6> fiducial{-2.3, -2.89, -0.3, 0.55, 0.5, 8.0};
 
-template <class F>
-std::string thrown_message(F&& f) {
-  try {
-    f();
-  } catch (const chempp::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
 }  // namespace
 
 TEST_CASE("run_status names match the oracle's") {
@@ -85,7 +76,7 @@ TEST_CASE("bad input throws invalid_argument naming the argument and value") {
   auto with = [&](std::size_t i, double v) {
     auto th = fiducial;
     th[i] = v;
-    return thrown_message([&] { (void)model(th); });
+    return chempp::test::thrown_message<chempp::invalid_argument>([&] { (void)model(th); });
   };
   CHECK(with(0, std::nan("")).find("alpha_imf is NaN") != std::string::npos);
   CHECK(with(1, INFINITY).find("log10_n_ia is infinite") != std::string::npos);
@@ -151,7 +142,7 @@ TEST_CASE("a yield table missing a traced element is rejected at construction") 
     grids.push_back(std::move(ng));
   }
   set.sn2 = chempp::yields::yield_table(t.kind(), t.source(), els, std::move(grids));
-  const std::string msg = thrown_message([&] { gce::chempy_model m(set); });
+  const std::string msg = chempp::test::thrown_message<chempp::invalid_argument>([&] { gce::chempy_model m(set); });
   CHECK(msg.find("SN II") != std::string::npos);
   CHECK(msg.find("Mg") != std::string::npos);
 }
@@ -256,7 +247,7 @@ TEST_CASE("simulate_batch: threads give the serial results in input order") {
   }
   CHECK(ok > 200);
   theta[17][5] = 20.0;
-  const std::string msg = thrown_message([&] { (void)gce::simulate_batch(model, theta, 2); });
+  const std::string msg = chempp::test::thrown_message<chempp::invalid_argument>([&] { (void)gce::simulate_batch(model, theta, 2); });
   CHECK(msg.find("row 17") != std::string::npos);
   CHECK(gce::simulate_batch(model, std::span<const std::array<double, 6>>{}, 4).empty());
 }

@@ -37,6 +37,18 @@ inline std::optional<std::filesystem::path> shared_file(const std::string& relat
   return *d / relative;
 }
 
+/// The message of the `E` that `f()` throws, or an empty string if it throws nothing (another
+/// exception type propagates). For comparing error texts, e.g. `thrown_message<chempp::invalid_argument>(...)`.
+template <class E, class F>
+std::string thrown_message(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return {};
+}
+
 /// The repository root (for data shipped in the repo).
 inline std::filesystem::path source_dir() { return std::filesystem::path(CHEMPP_SOURCE_DIR); }
 

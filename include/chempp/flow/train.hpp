@@ -141,6 +141,68 @@ double mean_nll_standardized(const Flow& flow, const Eigen::MatrixXd& u, const E
 }
 
 namespace internal {
+/// A run of consecutive parameters inside the MADE masks: `n` entries of one tensor of the
+/// network (`p`) and of its gradient (`g`), at flat offset `at` of the parameter layout.
+template <class T>
+struct parameter_run {
+  T* p;
+  const T* g;
+  std::size_t at, n;
+};
+
+/// The runs of `net`'s parameters inside the masks (weights the masks zero are left out; gaps of
+/// up to two SIMD groups are bridged and runs end on whole groups where the tensor allows, since
+/// visiting a masked zero is harmless: it stays zero), paired with
+/// the same entries of `grad` (same shapes). Pointers stay valid while no tensor is resized.
+template <class Made>
+std::vector<parameter_run<typename Made::scalar_type>> parameter_runs(std::vector<Made>& net, const std::vector<Made>& grad) {
+  using T = typename Made::scalar_type;
+  constexpr std::size_t lanes = xsimd::batch<T>::size, bridge = 2 * lanes;
+  std::vector<parameter_run<T>> runs;
+  std::size_t at = 0;
+  for (std::size_t t = 0; t < net.size(); ++t) {
+    Made mask = net[t];  // 1 inside the masks, 0 outside
+    mask.for_each_tensor([](auto& m) { m.setOnes(); });
+    mask.apply_masks();
+    std::vector<const T*> m_data, g_data;
+    std::vector<T*> p_data;
+    std::vector<std::size_t> sizes;
+    mask.for_each_tensor([&](const auto& m) { m_data.push_back(m.data()); sizes.push_back(static_cast<std::size_t>(m.size())); });
+    grad[t].for_each_tensor([&](const auto& m) { g_data.push_back(m.data()); });
+    net[t].for_each_tensor([&](auto& m) { p_data.push_back(m.data()); });
+    for (std::size_t k = 0; k < sizes.size(); ++k) {
+      const std::size_t n = sizes[k];
+      std::size_t i = 0;
+      while (i < n) {
+        while (i < n && m_data[k][i] == T(0)) ++i;
+        if (i == n) break;
+        std::size_t end = i, last = i;  // [i, last] holds every entry inside the mask seen so far
+        while (end < n && end <= last + bridge) {
+          if (m_data[k][end] != T(0)) last = end;
+          ++end;
+        }
+        // round the length up to whole SIMD groups where the masked zeros after the run allow
+        // (the next entry inside the mask is more than `bridge` entries away)
+        const std::size_t len = last + 1 - i, whole = (len + lanes - 1) / lanes * lanes;
+        const std::size_t take = i + whole <= n ? whole : len;
+        runs.push_back({p_data[k] + i, g_data[k] + i, at + i, take});
+        i += take;
+      }
+      at += n;
+    }
+  }
+  return runs;
+}
+
+/// Σ g² over the runs, in double (the gradient norm of the clipping rule).
+template <class T>
+double squared_norm(const std::vector<parameter_run<T>>& runs) {
+  double s = 0.0;
+  for (const auto& r : runs)
+    s += static_cast<double>(Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(r.g, static_cast<Eigen::Index>(r.n)).squaredNorm());
+  return s;
+}
+
 /// The epochs of `train` with the steps in scalar T: the flow's MADEs are copied into precision T,
 /// trained there, and the best-validation parameters are written back into `flow` (double).
 /// `Order`: storage order of the batch matrices (made.hpp).
@@ -166,15 +228,18 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
   }
   std::vector<Made> grad = net;
   const auto& perms = flow.permutations();
-  V p(flow.parameter_count());
-  flatten_parameters(net, p);
+  V best(flow.parameter_count());
+  flatten_parameters(net, best);
   nn::adam_options ao;
   ao.learning_rate = opt.learning_rate;
   ao.beta1 = opt.beta1;
   ao.beta2 = opt.beta2;
   ao.epsilon = opt.epsilon;
-  nn::adam<T> adam(static_cast<std::size_t>(p.size()), ao);  // the library's one Adam (PyTorch's rule)
-  V g(p.size()), best = p;
+  nn::adam<T> adam(static_cast<std::size_t>(best.size()), ao);  // the library's one Adam (PyTorch's rule)
+  // Adam updates the MADEs' tensors in place (no flat copies of parameters and gradients), on
+  // the runs of entries inside the masks only: a masked weight has a zero gradient, so a full
+  // step would leave it, and its zero moments, unchanged.
+  const std::vector<parameter_run<T>> runs = parameter_runs(net, grad);
   basic_maf_workspace<T, Order> ws;
   batch_matrix<T, Order> ub, cb;
   const double log_sigma = flow.theta_std().array().log().sum();
@@ -191,14 +256,13 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
       maf_batch_forward<Scale>(net, perms, ub, cb, ws);
       loss_sum += -ws.log_q.template cast<double>().sum() + double(m) * log_sigma;
       maf_batch_backward<Scale>(net, perms, cb, static_cast<T>(1.0 / double(m)), ws, grad, nullptr);
-      flatten_parameters(grad, g);
+      T scale = T(1);
       if (opt.clip_norm > 0.0) {
-        const double norm = double(g.norm());
-        const double coef = opt.clip_norm / (norm + 1e-6);  // torch.nn.utils.clip_grad_norm_
-        if (coef < 1.0) g *= static_cast<T>(coef);
+        const double coef = opt.clip_norm / (std::sqrt(squared_norm(runs)) + 1e-6);  // torch.nn.utils.clip_grad_norm_
+        if (coef < 1.0) scale = static_cast<T>(coef);
       }
-      adam.step(p, g);
-      unflatten_parameters(p, net);
+      adam.begin_step();
+      for (const auto& r : runs) adam.update(r.at, r.p, r.g, r.n, scale);
     });
     return last_train = loss_sum / double(tr.size());
   };
@@ -221,7 +285,7 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
   };
   const nn::epoch_rules rules{static_cast<std::size_t>(std::max(opt.max_epochs, 0)), static_cast<std::size_t>(opt.patience), 0.0};
   const nn::epoch_outcome out = nn::run_epochs(
-      rules, train_epoch, criterion, [&] { best = p; }, report);
+      rules, train_epoch, criterion, [&] { flatten_parameters(net, best); }, report);
   result.epochs = static_cast<int>(out.epochs);
   result.best_epoch = static_cast<int>(out.best_epoch);
   result.early_stopped = out.by_patience;

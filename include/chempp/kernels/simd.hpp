@@ -102,6 +102,7 @@ CHEMPP_MULTI_UNARY(exp)
 CHEMPP_MULTI_UNARY(log)
 CHEMPP_MULTI_UNARY(log1p)
 CHEMPP_MULTI_UNARY(abs)
+CHEMPP_MULTI_UNARY(sqrt)
 #undef CHEMPP_MULTI_UNARY
 
 template <class B, int K>
@@ -228,6 +229,38 @@ inline void map2_n(const T* a, const T* b, T* y, std::size_t n) {
   std::size_t i = 0;
   for (; i + B::lanes <= n; i += B::lanes) F::derivative(B::load(a + i), B::load(b + i)).store(y + i);
   for (; i < n; ++i) y[i] = F::derivative(a[i], b[i]);
+}
+
+/// Loads the value of type `V` (T itself, or a `multi` of T) that starts at `p`.
+template <class V, class T>
+inline V lane_load(const T* p) {
+  if constexpr (std::is_same_v<V, T>) {
+    return *p;
+  } else {
+    return V::load(p);
+  }
+}
+/// Stores a scalar value at `p`.
+template <class T>
+inline void lane_store(T* p, const T& v) {
+  *p = v;
+}
+/// Stores a `multi` value at `p`.
+template <class T, class B, int K>
+inline void lane_store(T* p, const multi<B, K>& v) {
+  v.store(p);
+}
+
+/// An element-wise loop over [0, n) written once for SIMD and scalar values: calls
+/// `body(i, std::type_identity<V>{})` with V = `multi<xsimd::batch<T>, 1>` for each whole SIMD
+/// group starting at i, then with V = T for each remaining index. The body reads and writes
+/// through `lane_load<V>` and `lane_store`, so the group and the tail run the same arithmetic.
+template <class T, class Body>
+inline void for_lanes(std::size_t n, Body&& body) {
+  using B = multi<xsimd::batch<T>, 1>;
+  std::size_t i = 0;
+  for (; i + B::lanes <= n; i += B::lanes) body(i, std::type_identity<B>{});
+  for (; i < n; ++i) body(i, std::type_identity<T>{});
 }
 
 namespace detail {

@@ -103,7 +103,35 @@ class made {
   made() = default;
 
   /// Builds the masks for `shape`; all parameters are zero.
-  explicit made(const made_shape& shape) : shape_(shape) {
+  explicit made(const made_shape& shape) {
+    build_masks(shape);
+    build_plans();
+  }
+
+  /// This MADE with every parameter converted to scalar type U (rounded to nearest for float).
+  template <class U>
+  [[nodiscard]] made<Act, U> cast() const {
+    made<Act, U> r;
+    r.build_masks(shape_);  // sizes; the masks and degrees are then copied, so plans are built once
+    std::vector<const T*> src;
+    for_each_tensor([&src](const auto& m) { src.push_back(m.data()); });
+    std::size_t i = 0;
+    r.for_each_tensor([&](auto& m) {
+      for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = static_cast<U>(src[i][k]);
+      ++i;
+    });
+    r.hidden_degree_ = hidden_degree_;  // a MADE with permuted hidden units stays permuted
+    r.mask_in = mask_in.template cast<U>();
+    r.mask_hidden = mask_hidden.template cast<U>();
+    r.mask_out = mask_out.template cast<U>();
+    r.build_plans();
+    return r;
+  }
+
+ private:
+  /// Shape, degrees, masks and zero parameters for `shape` (no masked-product plans).
+  void build_masks(const made_shape& shape) {
+    shape_ = shape;
     const char* fn = "made";
     if (shape.features < 1) chempp::detail::throw_argument(fn, "features", "must be >= 1", double(shape.features));
     if (shape.context < 0) chempp::detail::throw_argument(fn, "context", "must be >= 0", double(shape.context));
@@ -133,28 +161,9 @@ class made {
     b_hidden.assign(static_cast<std::size_t>(shape.blocks), vector_type::Zero(h));
     w_out = matrix_type::Zero(2 * d, h);
     b_out = vector_type::Zero(2 * d);
-    build_plans();
   }
 
-  /// This MADE with every parameter converted to scalar type U (rounded to nearest for float).
-  template <class U>
-  [[nodiscard]] made<Act, U> cast() const {
-    made<Act, U> r(shape_);
-    std::vector<const T*> src;
-    for_each_tensor([&src](const auto& m) { src.push_back(m.data()); });
-    std::size_t i = 0;
-    r.for_each_tensor([&](auto& m) {
-      for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = static_cast<U>(src[i][k]);
-      ++i;
-    });
-    r.hidden_degree_ = hidden_degree_;  // a MADE with permuted hidden units stays permuted
-    r.mask_in = mask_in.template cast<U>();
-    r.mask_hidden = mask_hidden.template cast<U>();
-    r.mask_out = mask_out.template cast<U>();
-    r.build_plans();
-    return r;
-  }
-
+ public:
   /// The shape this MADE was built for.
   [[nodiscard]] const made_shape& shape() const noexcept { return shape_; }
   /// Degree of hidden unit k (1-based autoregressive degree).

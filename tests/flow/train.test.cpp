@@ -346,3 +346,63 @@ TEST_CASE_TEMPLATE("train: Adam's parameter runs cover every weight inside the M
     }
   }
 }
+
+TEST_CASE_TEMPLATE("train: Adam steps over the parameter runs equal flatten, adam::step and unflatten, bit for bit", T, float, double) {
+  // What train_steps does each batch (in place, masked entries skipped, gradient scaled by the
+  // clipping coefficient) against the flat reference it replaced.
+  auto rng = chempp::test::seeded_rng(41);
+  maf_config cfg;
+  cfg.features = 5;
+  cfg.context = 3;
+  cfg.hidden = 50;
+  cfg.seed = 4;
+  const sbi_maf flow(cfg);
+  using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  const auto sorted_net = [&] {
+    std::vector<made<tanh_activation, T>> net;
+    for (const auto& m : flow.mades()) net.push_back(m.template cast<T>().permuted_hidden(m.degree_order()));
+    return net;
+  };
+  std::vector<made<tanh_activation, T>> net = sorted_net(), grad = net;
+  const Eigen::Index total = flow.parameter_count();
+  // three gradients with the masks' zeros, as backward leaves them
+  std::normal_distribution<double> nd;
+  std::vector<Vec> grads;
+  for (int step = 0; step < 3; ++step) {
+    for (auto& gm : grad) {
+      gm.for_each_tensor([&](auto& m) {
+        for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<T>(nd(rng));
+      });
+      gm.apply_masks();
+    }
+    grads.emplace_back(total);
+    internal::flatten_parameters(grad, grads.back());
+  }
+  const auto scale_of = [](int step) { return static_cast<T>(step == 1 ? 1.0 : 0.3); };  // clipped or not
+  chempp::nn::adam_options ao;
+  ao.learning_rate = 1e-2;
+  // the reference: flat parameters, one whole step each
+  Vec p(total), p0(total);
+  internal::flatten_parameters(net, p);
+  p0 = p;
+  chempp::nn::adam<T> flat(static_cast<std::size_t>(total), ao);
+  for (int step = 0; step < 3; ++step) {
+    const Vec gs = grads[std::size_t(step)] * scale_of(step);
+    flat.step(p, gs);
+  }
+  // the trainer's path: the tensors in place over the runs
+  const auto runs = internal::parameter_runs(net, grad);
+  chempp::nn::adam<T> in_place(static_cast<std::size_t>(total), ao);
+  for (int step = 0; step < 3; ++step) {
+    internal::unflatten_parameters(grads[std::size_t(step)], grad);  // same tensors: the runs' pointers stay valid
+    const double norm2 = internal::squared_norm(runs);
+    CHECK(norm2 == doctest::Approx(double(grads[std::size_t(step)].template cast<double>().squaredNorm()))
+                       .epsilon(std::is_same_v<T, float> ? 1e-6 : 1e-13));
+    in_place.begin_step();
+    for (const auto& r : runs) in_place.update(r.at, r.p, r.g, r.n, scale_of(step));
+  }
+  Vec q(total);
+  internal::flatten_parameters(net, q);
+  CHECK(q == p);
+  CHECK((q - p0).cwiseAbs().maxCoeff() > T(0));  // it trained
+}

@@ -2,6 +2,7 @@
 #include "chempp/nn/optimizer.hpp"
 
 #include <random>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -72,7 +73,8 @@ TEST_CASE("Test_schedule_free_adamw: evaluates at the average; converges on a qu
 namespace {
 // Applies `steps` optimiser steps to p0 with gradients drawn from `rng`: once through step(p, g),
 // once through begin_step() and update() on the segments cut at `cuts` (the gradient scaled by
-// `scale` in the update and pre-scaled for step). Returns the two final parameter vectors.
+// `scale` in the update and pre-scaled for step). Returns the two final evaluation parameter
+// vectors; the training parameters must agree too (checked here).
 template <class Opt, class Make, class T>
 std::pair<nn::vector<T>, nn::vector<T>> whole_and_segments(Make make, const nn::vector<T>& p0, const std::vector<std::size_t>& cuts,
                                                            T scale, int steps, std::mt19937_64& rng) {
@@ -88,6 +90,7 @@ std::pair<nn::vector<T>, nn::vector<T>> whole_and_segments(Make make, const nn::
     for (std::size_t s = 0; s + 1 < cuts.size(); ++s)
       ob.update(cuts[s], b.data() + cuts[s], g.data() + cuts[s], cuts[s + 1] - cuts[s], scale);
   }
+  CHECK(a == b);
   nn::vector<T> ea, eb;
   oa.evaluation_parameters(a, ea);
   ob.evaluation_parameters(b, eb);
@@ -119,14 +122,25 @@ TEST_CASE_TEMPLATE("Test_adam and schedule_free_adamw: a step applied segment by
   }
 }
 
-TEST_CASE("Test_adam: entries left out of a step are those a whole step leaves alone (zero weight, zero gradient)") {
-  // The flow trainer skips the weights outside the MADE masks: p = 0 and g = 0 there.
+TEST_CASE_TEMPLATE("Test_adam and schedule_free_adamw: entries left out of a step are those a whole step leaves alone (zero "
+                   "state, zero gradient)",
+                   Opt, nn::adam<double>, nn::schedule_free_adamw<double>) {
+  // The flow trainer skips the weights outside the MADE masks: p = 0 (and so, for schedule-free,
+  // z = x = 0 from the start) and g = 0 there.
   nn::adam_options o;
   o.learning_rate = 0.05;
+  o.weight_decay = 0.01;
   vec p = vec::LinSpaced(20, -1.0, 1.0), q;
   p.segment(8, 5).setZero();
   q = p;
-  nn::adam<double> whole(20, o), part(20, o);
+  const auto make = [&](const vec& p0) {
+    if constexpr (std::is_same_v<Opt, nn::adam<double>>) {
+      return Opt(std::size_t(p0.size()), o);
+    } else {
+      return Opt(p0, o);
+    }
+  };
+  Opt whole = make(p), part = make(q);
   for (int k = 0; k < 3; ++k) {
     vec g = vec::LinSpaced(20, 0.5, -2.0) * double(k + 1);
     g.segment(8, 5).setZero();
@@ -137,6 +151,11 @@ TEST_CASE("Test_adam: entries left out of a step are those a whole step leaves a
   }
   CHECK(p == q);
   CHECK(q.segment(8, 5).isZero(0.0));
+  CHECK((q - vec::LinSpaced(20, -1.0, 1.0)).cwiseAbs().maxCoeff() > 0.01);  // the others moved
+  vec ep, eq;
+  whole.evaluation_parameters(p, ep);
+  part.evaluation_parameters(q, eq);
+  CHECK(ep == eq);
 }
 
 TEST_CASE("Test_adam and schedule_free_adamw: bad segments and sizes name the problem") {

@@ -194,7 +194,8 @@ std::vector<parameter_run<typename Made::scalar_type>> parameter_runs(std::vecto
   return runs;
 }
 
-/// Σ g² over the runs, in double (the gradient norm of the clipping rule).
+/// Σ g² over the runs (the gradient norm of the clipping rule): each run summed in T, the run
+/// sums added in double.
 template <class T>
 double squared_norm(const std::vector<parameter_run<T>>& runs) {
   double s = 0.0;
@@ -226,6 +227,9 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
       net.push_back(m.template cast<T>());
     }
   }
+  // The runs below skip the weights outside the masks, so they must start (and then stay) at
+  // zero: mask once here, as every step's re-masking used to (`mades()` is mutable).
+  for (auto& m : net) m.apply_masks();
   std::vector<Made> grad = net;
   const auto& perms = flow.permutations();
   V best(flow.parameter_count());
@@ -258,7 +262,7 @@ train_result train_steps(Flow& flow, const train_matrix<T>& u, const train_matri
       maf_batch_backward<Scale>(net, perms, cb, static_cast<T>(1.0 / double(m)), ws, grad, nullptr);
       T scale = T(1);
       if (opt.clip_norm > 0.0) {
-        const double coef = opt.clip_norm / (std::sqrt(squared_norm(runs)) + 1e-6);  // torch.nn.utils.clip_grad_norm_
+        const double coef = opt.clip_norm / (std::sqrt(squared_norm(runs)) + 1e-6);  // torch.nn.utils.clip_grad_norm_ (one read pass)
         if (coef < 1.0) scale = static_cast<T>(coef);
       }
       adam.begin_step();

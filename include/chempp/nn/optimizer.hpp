@@ -12,8 +12,10 @@
 /// (the MADE tensors of flow training): `begin_step()`, then `update(at, p, g, n, scale)` for
 /// disjoint segments [at, at + n) of the flat layout, each element once; `step(p, g)` is exactly
 /// `begin_step()` and one `update` over everything. Elements never updated in a step keep their
-/// values and moments, which is what a full step does where p = g = 0 (masked weights): their
-/// moments stay 0 and p stays 0. The element-wise arithmetic is written once (`kernels::for_lanes`).
+/// values and moments, which is what a full step does to an element whose state is all zero and
+/// whose gradient is zero (masked weights): for Adam p = m = v = 0, for schedule-free AdamW
+/// y = z = x = v = 0 (tested for both). The element-wise arithmetic is written once
+/// (`kernels::for_lanes`).
 
 #include <algorithm>
 #include <cmath>

@@ -2,6 +2,7 @@
 #include "chempp/flow/train.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -283,22 +284,35 @@ TEST_CASE("train: float32 steps reach the validation NLL and KL of double traini
   CHECK(kl64 < 0.05);
 }
 
+namespace {
+// A flow with D 5, C 3 and `hidden` units: degrees 1..4 repeat, so the masks leave gaps.
+sbi_maf five_by_three(int hidden, std::uint64_t seed) {
+  maf_config cfg;
+  cfg.features = 5;
+  cfg.context = 3;
+  cfg.hidden = hidden;
+  cfg.seed = seed;
+  return sbi_maf(cfg);
+}
+// The flow's MADEs in precision T, hidden units sorted by degree (what float training runs) or not.
+template <class T>
+std::vector<made<tanh_activation, T>> mades_in(const sbi_maf& flow, bool sorted) {
+  std::vector<made<tanh_activation, T>> net;
+  for (const auto& m : flow.mades()) net.push_back(sorted ? m.template cast<T>().permuted_hidden(m.degree_order()) : m.template cast<T>());
+  return net;
+}
+}  // namespace
+
 TEST_CASE_TEMPLATE("train: Adam's parameter runs cover every weight inside the MADE masks once, at its flat offset", T, float, double) {
   // The trainer updates the MADE tensors in place over these runs (no flat copies): an entry
   // inside a mask left out, visited twice, or paired with the wrong gradient or Adam moment
   // would train a different network. Entries outside the masks may be visited (they are zero).
   for (const int hidden : {11, 50}) {
-    maf_config cfg;
-    cfg.features = 5;
-    cfg.context = 3;
-    cfg.hidden = hidden;
-    cfg.seed = 9;
-    const sbi_maf flow(cfg);
+    const sbi_maf flow = five_by_three(hidden, 9);
     for (const bool sorted : {false, true}) {
       CAPTURE(hidden);
       CAPTURE(sorted);
-      std::vector<made<tanh_activation, T>> net, grad, mask;
-      for (const auto& m : flow.mades()) net.push_back(sorted ? m.template cast<T>().permuted_hidden(m.degree_order()) : m.template cast<T>());
+      std::vector<made<tanh_activation, T>> net = mades_in<T>(flow, sorted), grad, mask;
       mask = net;
       grad = net;
       Eigen::Index next = 0;  // net: 1, 2, 3, ... in flat order, then masked; grad: -1, -2, ...
@@ -351,19 +365,9 @@ TEST_CASE_TEMPLATE("train: Adam steps over the parameter runs equal flatten, ada
   // What train_steps does each batch (in place, masked entries skipped, gradient scaled by the
   // clipping coefficient) against the flat reference it replaced.
   auto rng = chempp::test::seeded_rng(41);
-  maf_config cfg;
-  cfg.features = 5;
-  cfg.context = 3;
-  cfg.hidden = 50;
-  cfg.seed = 4;
-  const sbi_maf flow(cfg);
+  const sbi_maf flow = five_by_three(50, 4);
   using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-  const auto sorted_net = [&] {
-    std::vector<made<tanh_activation, T>> net;
-    for (const auto& m : flow.mades()) net.push_back(m.template cast<T>().permuted_hidden(m.degree_order()));
-    return net;
-  };
-  std::vector<made<tanh_activation, T>> net = sorted_net(), grad = net;
+  std::vector<made<tanh_activation, T>> net = mades_in<T>(flow, true), grad = net;
   const Eigen::Index total = flow.parameter_count();
   // three gradients with the masks' zeros, as backward leaves them
   std::normal_distribution<double> nd;

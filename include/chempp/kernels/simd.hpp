@@ -213,23 +213,6 @@ inline void keep_in_register(multi<B, K>& m) {
   for (int k = 0; k < K; ++k) keep_in_register(m.v[k]);
 }
 
-/// y[i] = F::apply(a[i]) for i < n (a and y may alias); xsimd body, scalar tail.
-template <class F, class T>
-inline void map_n(const T* a, T* y, std::size_t n) {
-  using B = multi<xsimd::batch<T>, 1>;  // the kernels' value type: its fma is fused on every architecture
-  std::size_t i = 0;
-  for (; i + B::lanes <= n; i += B::lanes) F::apply(B::load(a + i)).store(y + i);
-  for (; i < n; ++i) y[i] = F::apply(a[i]);
-}
-
-/// y[i] = F::derivative(a[i], b[i]) for i < n.
-template <class F, class T>
-inline void map2_n(const T* a, const T* b, T* y, std::size_t n) {
-  using B = multi<xsimd::batch<T>, 1>;
-  std::size_t i = 0;
-  for (; i + B::lanes <= n; i += B::lanes) F::derivative(B::load(a + i), B::load(b + i)).store(y + i);
-  for (; i < n; ++i) y[i] = F::derivative(a[i], b[i]);
-}
 
 /// Loads the value of type `V` (T itself, or a `multi` of T) that starts at `p`.
 template <class V, class T>
@@ -261,6 +244,24 @@ inline void for_lanes(std::size_t n, Body&& body) {
   std::size_t i = 0;
   for (; i + B::lanes <= n; i += B::lanes) body(i, std::type_identity<B>{});
   for (; i < n; ++i) body(i, std::type_identity<T>{});
+}
+
+/// y[i] = F::apply(a[i]) for i < n (a and y may alias); xsimd body, scalar tail.
+template <class F, class T>
+inline void map_n(const T* a, T* y, std::size_t n) {
+  for_lanes<T>(n, [&](std::size_t i, auto type) {
+    using V = typename decltype(type)::type;  // multi: the kernels' value type, its fma fused everywhere
+    lane_store(y + i, F::apply(lane_load<V>(a + i)));
+  });
+}
+
+/// y[i] = F::derivative(a[i], b[i]) for i < n.
+template <class F, class T>
+inline void map2_n(const T* a, const T* b, T* y, std::size_t n) {
+  for_lanes<T>(n, [&](std::size_t i, auto type) {
+    using V = typename decltype(type)::type;
+    lane_store(y + i, F::derivative(lane_load<V>(a + i), lane_load<V>(b + i)));
+  });
 }
 
 namespace detail {

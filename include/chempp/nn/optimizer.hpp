@@ -31,10 +31,10 @@ namespace chempp::nn {
 
 /// An optimiser over a flat parameter vector of scalar `T`.
 template <class O, class T>
-concept Optimizer = requires(O& o, const O& co, vector<T>& p, const vector<T>& g, std::size_t at, T scale) {
+concept Optimizer = requires(O& o, const O& co, vector<T>& p, const vector<T>& g, std::size_t at, std::size_t n, T scale) {
   o.step(p, g);
   o.begin_step();
-  o.update(at, p.data(), g.data(), at, scale);
+  o.update(at, p.data(), g.data(), n, scale);
   co.evaluation_parameters(p, p);
 };
 

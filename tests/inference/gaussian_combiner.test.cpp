@@ -8,26 +8,20 @@
 #include <vector>
 
 #include "chempp/core/compat_xtensor.hpp"
+#include "inference/gaussian_2d.hpp"
 #include "support/test_support.hpp"
 
 using namespace chempp::inference;
+using chempp::test::gaussian_2d;
 
 namespace {
 
-gaussian make(double m0, double m1, double s0, double s1, double rho) {
-  gaussian g;
-  g.mean = Eigen::Vector2d(m0, m1);
-  g.cov.resize(2, 2);
-  g.cov << s0 * s0, rho * s0 * s1, rho * s0 * s1, s1 * s1;
-  return g;
-}
-
-gaussian paper_lambda_prior() { return make(-2.3, -2.89, 0.3, 0.3, 0.0); }
+gaussian paper_lambda_prior() { return gaussian_2d(-2.3, -2.89, 0.3, 0.3, 0.0); }
 
 }  // namespace
 
 TEST_CASE("gaussian_combiner: N = 1 returns the star unchanged for the 2-D products") {
-  const std::array<gaussian, 1> s{make(-2.2, -2.8, 0.07, 0.1, 0.8)};
+  const std::array<gaussian, 1> s{gaussian_2d(-2.2, -2.8, 0.07, 0.1, 0.8)};
   for (const auto& g : {corrected_gaussian_product{}.combine(s, paper_lambda_prior()),
                         paper_gaussian_product{}.combine(s, paper_lambda_prior())}) {
     CHECK((g.mean - s[0].mean).norm() < 1e-14);
@@ -38,13 +32,13 @@ TEST_CASE("gaussian_combiner: N = 1 returns the star unchanged for the 2-D produ
 TEST_CASE("gaussian_combiner: closed-form conjugate case, prior divided out exactly") {
   // Likelihoods N(y_i | Λ, S_i) with Gaussian prior: the per-star posteriors are
   // P_i = P_p + S_i^-1, and the exact joint posterior has P = P_p + Σ S_i^-1.
-  const gaussian prior = make(0.5, -1.0, 1.0, 2.0, 0.3);
+  const gaussian prior = gaussian_2d(0.5, -1.0, 1.0, 2.0, 0.3);
   const Eigen::Matrix2d pp = prior.cov.inverse();
   std::vector<gaussian> stars;
   Eigen::Matrix2d p_exact = pp;
   Eigen::Vector2d h_exact = pp * prior.mean;
   for (int i = 0; i < 5; ++i) {
-    const gaussian lik = make(0.1 * i, 0.2 - 0.05 * i, 0.5 + 0.1 * i, 0.7, -0.4 + 0.1 * i);
+    const gaussian lik = gaussian_2d(0.1 * i, 0.2 - 0.05 * i, 0.5 + 0.1 * i, 0.7, -0.4 + 0.1 * i);
     const Eigen::Matrix2d li = lik.cov.inverse();
     gaussian post;
     post.cov = (pp + li).inverse();
@@ -66,7 +60,7 @@ TEST_CASE("gaussian_combiner: closed-form conjugate case, prior divided out exac
 }
 
 TEST_CASE("gaussian_combiner: 1-D inverse variance is the weighted mean per parameter") {
-  const std::array<gaussian, 2> s{make(1.0, 0.0, 1.0, 2.0, 0.9), make(2.0, 3.0, 2.0, 1.0, -0.5)};
+  const std::array<gaussian, 2> s{gaussian_2d(1.0, 0.0, 1.0, 2.0, 0.9), gaussian_2d(2.0, 3.0, 2.0, 1.0, -0.5)};
   const auto g = inverse_variance_1d{}.combine(s, paper_lambda_prior());
   CHECK(g.mean(0) == doctest::Approx((1.0 + 2.0 / 4.0) / (1.0 + 0.25)).epsilon(1e-15));
   CHECK(g.mean(1) == doctest::Approx((0.0 + 3.0) / (0.25 + 1.0)).epsilon(1e-15));
@@ -78,17 +72,17 @@ TEST_CASE("gaussian_combiner: errors on non-positive-definite results and bad in
   // Per-star posteriors as wide as the prior: P = 2 P_p - P_p ... with 3 stars wider than the
   // prior the corrected precision is negative definite.
   const auto prior = paper_lambda_prior();
-  const std::vector<gaussian> wide(3, make(-2.3, -2.89, 0.5, 0.5, 0.0));
+  const std::vector<gaussian> wide(3, gaussian_2d(-2.3, -2.89, 0.5, 0.5, 0.0));
   CHECK_THROWS_WITH_AS((void)corrected_gaussian_product{}.combine(wide, prior),
                        doctest::Contains("not positive definite"), chempp::numerical_error);
   CHECK_NOTHROW((void)paper_gaussian_product{}.combine(wide, prior));
   CHECK_THROWS_AS((void)corrected_gaussian_product{}.combine(std::span<const gaussian>{}, prior),
                   chempp::invalid_argument);
-  std::vector<gaussian> bad{make(0, 0, 1, 1, 0)};
+  std::vector<gaussian> bad{gaussian_2d(0, 0, 1, 1, 0)};
   bad[0].cov(0, 1) = bad[0].cov(1, 0) = 2.0;  // not SPD
   CHECK_THROWS_WITH_AS((void)corrected_gaussian_product{}.combine(bad, prior),
                        doctest::Contains("star 0"), chempp::invalid_argument);
-  bad[0] = make(0, 0, 1, 1, 0);
+  bad[0] = gaussian_2d(0, 0, 1, 1, 0);
   bad[0].mean(1) = NAN;
   CHECK_THROWS_AS((void)inverse_variance_1d{}.combine(bad, prior), chempp::invalid_argument);
 }
@@ -165,19 +159,19 @@ TEST_CASE("gaussian_combiner: reproduces the sbi-pipeline.md §6 reference table
 // Issue 15: silent NaN/inf results of the combiners and Gaussian helpers are now typed errors.
 TEST_CASE("gaussian helpers: NaN priors, overflowing fits, denormal variances and NaN points") {
   auto prior = paper_lambda_prior();
-  const std::vector<gaussian> one{make(-2.3, -2.9, 0.1, 0.1, 0.0)};
+  const std::vector<gaussian> one{gaussian_2d(-2.3, -2.9, 0.1, 0.1, 0.0)};
   prior.mean(0) = NAN;  // gave a NaN posterior silently
   CHECK_THROWS_WITH_AS((void)corrected_gaussian_product{}.combine(one, prior), doctest::Contains("prior mean"),
                        chempp::invalid_argument);
   CHECK_THROWS_AS((void)paper_gaussian_product{}.combine(one, prior), chempp::invalid_argument);
   prior = paper_lambda_prior();
-  std::vector<gaussian> tiny{make(-2.3, -2.9, 0.1, 0.1, 0.0)};
+  std::vector<gaussian> tiny{gaussian_2d(-2.3, -2.9, 0.1, 0.1, 0.0)};
   tiny[0].cov(0, 0) = 1e-320;  // denormal: 1/v overflows (gave NaN silently)
   CHECK_THROWS_AS((void)inverse_variance_1d{}.combine(tiny, prior), chempp::numerical_error);
   Eigen::MatrixXd huge(3, 1);
   huge << 1.7e308, -1.7e308, 1.7e308;  // finite samples whose variance overflows (gave inf silently)
   CHECK_THROWS_AS((void)chempp::inference::fit_gaussian(huge), chempp::numerical_error);
-  const gaussian g = make(0, 0, 1, 1, 0);
+  const gaussian g = gaussian_2d(0, 0, 1, 1, 0);
   CHECK_THROWS_AS((void)g.mahalanobis2(Eigen::Vector2d(NAN, 0.0)), chempp::invalid_argument);  // gave NaN
   CHECK(g.mahalanobis2(Eigen::Vector2d(1.0, 2.0)) == doctest::Approx(5.0));
 }

@@ -7,19 +7,13 @@
 #include <numbers>
 #include <vector>
 
+#include "inference/gaussian_2d.hpp"
 #include "support/test_support.hpp"
 
 using namespace chempp::inference;
+using chempp::test::gaussian_2d;
 
 namespace {
-
-gaussian make(double m0, double m1, double s0, double s1, double rho) {
-  gaussian g;
-  g.mean = Eigen::Vector2d(m0, m1);
-  g.cov.resize(2, 2);
-  g.cov << s0 * s0, rho * s0 * s1, rho * s0 * s1, s1 * s1;
-  return g;
-}
 
 double log_normal(const gaussian& g, const Eigen::Vector2d& x) {
   const Eigen::Matrix2d c = g.cov;
@@ -35,7 +29,7 @@ std::vector<gaussian> conjugate_stars(const gaussian& prior, std::size_t n, std:
   const Eigen::Vector2d truth(-2.25, -2.95);
   std::vector<gaussian> out;
   for (std::size_t i = 0; i < n; ++i) {
-    const gaussian lik = make(0, 0, 0.1 + 0.02 * double(i % 5), 0.15, 0.6);
+    const gaussian lik = gaussian_2d(0, 0, 0.1 + 0.02 * double(i % 5), 0.15, 0.6);
     const Eigen::Matrix2d L = lik.cov.llt().matrixL();
     const Eigen::Vector2d y = truth + L * Eigen::Vector2d(n01(rng), n01(rng));
     const Eigen::Matrix2d li = lik.cov.inverse();
@@ -51,7 +45,7 @@ std::vector<gaussian> conjugate_stars(const gaussian& prior, std::size_t n, std:
 
 TEST_CASE("grid_combiner: Gaussian per-star densities reproduce the exact product (N = 1, 8, 60)") {
   auto rng = chempp::test::seeded_rng(2026);
-  const gaussian prior = make(-2.3, -2.89, 0.3, 0.3, 0.0);
+  const gaussian prior = gaussian_2d(-2.3, -2.89, 0.3, 0.3, 0.0);
   for (std::size_t n : {1u, 8u, 60u}) {
     const auto stars = conjugate_stars(prior, n, rng);
     const auto exact = corrected_gaussian_product{}.combine(stars, prior);
@@ -74,7 +68,7 @@ TEST_CASE("grid_combiner: Gaussian per-star densities reproduce the exact produc
 
 TEST_CASE("grid_combiner: a non-Gaussian (mixture) posterior gets its exact moments") {
   // N = 1: the result is q itself, a two-component mixture with closed-form moments.
-  const gaussian a = make(0.0, 0.0, 0.1, 0.2, 0.5), b = make(0.3, -0.2, 0.15, 0.1, -0.3);
+  const gaussian a = gaussian_2d(0.0, 0.0, 0.1, 0.2, 0.5), b = gaussian_2d(0.3, -0.2, 0.15, 0.1, -0.3);
   const double wa = 0.3, wb = 0.7;
   auto log_q = [&](std::size_t, const Eigen::Vector2d& l) {
     return std::log(wa * std::exp(log_normal(a, l)) + wb * std::exp(log_normal(b, l)));
@@ -83,14 +77,14 @@ TEST_CASE("grid_combiner: a non-Gaussian (mixture) posterior gets its exact mome
   const Eigen::Vector2d mean = wa * a.mean + wb * b.mean;
   const Eigen::Matrix2d cov = wa * (a.cov + a.mean * a.mean.transpose()) +
                               wb * (b.cov + b.mean * b.mean.transpose()) - mean * mean.transpose();
-  const auto res = grid_combine(1, log_q, flat, make(0.5, 0.5, 0.5, 0.5, 0.0));  // poor start
+  const auto res = grid_combine(1, log_q, flat, gaussian_2d(0.5, 0.5, 0.5, 0.5, 0.0));  // poor start
   CHECK((res.moments.mean - mean).cwiseAbs().maxCoeff() < 1e-8);
   CHECK((res.moments.cov - cov).cwiseAbs().maxCoeff() < 1e-8);
 }
 
 TEST_CASE("grid_combiner: batch callables give the same answer as pointwise ones") {
   auto rng = chempp::test::seeded_rng(5);
-  const gaussian prior = make(-2.3, -2.89, 0.3, 0.3, 0.0);
+  const gaussian prior = gaussian_2d(-2.3, -2.89, 0.3, 0.3, 0.0);
   const auto stars = conjugate_stars(prior, 4, rng);
   std::size_t batch_calls = 0;
   auto point = [&](std::size_t i, const Eigen::Vector2d& l) { return log_normal(stars[i], l); };
@@ -120,24 +114,24 @@ TEST_CASE("grid_combiner: zero density outside the prior support; bad densities 
   o.edge_tolerance = 1.0;  // a box density has no decaying tails: accept the edge
   o.points_per_axis = 401;
   o.tolerance = 0.05;  // a discontinuous density converges only to O(grid step)
-  const auto res = grid_combine(3, log_q, log_box, make(0.5, 0.5, 0.3, 0.3, 0.0), o);
+  const auto res = grid_combine(3, log_q, log_box, gaussian_2d(0.5, 0.5, 0.3, 0.3, 0.0), o);
   CHECK(res.moments.mean(0) == doctest::Approx(0.5).epsilon(1e-2));
   CHECK(res.moments.cov(0, 0) == doctest::Approx(1.0 / 12.0).epsilon(5e-2));  // grid step error
   auto nan_q = [](std::size_t, const Eigen::Vector2d&) { return NAN; };
-  CHECK_THROWS_WITH_AS((void)grid_combine(2, nan_q, log_box, make(0.5, 0.5, 0.3, 0.3, 0.0)),
+  CHECK_THROWS_WITH_AS((void)grid_combine(2, nan_q, log_box, gaussian_2d(0.5, 0.5, 0.3, 0.3, 0.0)),
                        doctest::Contains("NaN"), chempp::invalid_argument);
-  CHECK_THROWS_AS((void)grid_combine(0, log_q, log_box, make(0.5, 0.5, 0.3, 0.3, 0.0)),
+  CHECK_THROWS_AS((void)grid_combine(0, log_q, log_box, gaussian_2d(0.5, 0.5, 0.3, 0.3, 0.0)),
                   chempp::invalid_argument);
   // zero passes (was a segfault, issue 15)
   grid_combiner_options zero;
   zero.max_iterations = 0;
-  CHECK_THROWS_WITH_AS((void)grid_combine(2, log_q, log_box, make(0.5, 0.5, 0.3, 0.3, 0.0), zero),
+  CHECK_THROWS_WITH_AS((void)grid_combine(2, log_q, log_box, gaussian_2d(0.5, 0.5, 0.3, 0.3, 0.0), zero),
                        doctest::Contains("max_iterations"), chempp::invalid_argument);
 }
 
 TEST_CASE("grid_combiner: multi-threaded star evaluation gives the same moments") {
   auto rng = chempp::test::seeded_rng(6);
-  const gaussian prior = make(-2.3, -2.89, 0.3, 0.3, 0.0);
+  const gaussian prior = gaussian_2d(-2.3, -2.89, 0.3, 0.3, 0.0);
   const auto stars = conjugate_stars(prior, 7, rng);
   auto log_q = [&](std::size_t i, const Eigen::Vector2d& l) { return log_normal(stars[i], l); };
   auto log_p = [&](const Eigen::Vector2d& l) { return log_normal(prior, l); };

@@ -15,7 +15,7 @@
 
 namespace {
 using chempp::file_error;
-nlohmann::json parse(const std::string& text) { return chempp::io::parse_json(text, "t.json"); }
+nlohmann::json parse_t(const std::string& text) { return chempp::io::parse_json(text, "t.json"); }
 
 // a valid 2 → 1 network file
 nlohmann::json small_mlp() {
@@ -26,21 +26,21 @@ nlohmann::json small_mlp() {
 }  // namespace
 
 TEST_CASE("parse_json: depth, overflowing numbers and duplicate keys are file errors") {
-  CHECK(parse(R"({"a": [1, 2, {"b": 1e300}]})")["a"][2]["b"] == 1e300);
+  CHECK(parse_t(R"({"a": [1, 2, {"b": 1e300}]})")["a"][2]["b"] == 1e300);
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');  // crashed nlohmann-based readers
-  CHECK_THROWS_WITH_AS(parse(deep), doctest::Contains("nested deeper than 64"), file_error);
-  CHECK_THROWS_WITH_AS(parse(R"({"a": 1e400})"), doctest::Contains("1e400"), file_error);
-  CHECK_THROWS_WITH_AS(parse(R"({"a": -1e400})"), doctest::Contains("1e400"), file_error);
-  CHECK_THROWS_WITH_AS(parse(R"({"a": 1, "b": {"c": 2, "c": 3}})"), doctest::Contains("\"c\" appears twice"), file_error);
-  CHECK_NOTHROW(parse(R"({"a": {"c": 2}, "b": {"c": 3}})"));  // the same key in two objects is fine
-  CHECK_THROWS_WITH_AS(parse("{\n\"a\": [1,\n 2,,]}"), doctest::Contains("t.json:3"), file_error);
-  CHECK_THROWS_AS(parse(""), file_error);
+  CHECK_THROWS_WITH_AS(parse_t(deep), doctest::Contains("nested deeper than 64"), file_error);
+  CHECK_THROWS_WITH_AS(parse_t(R"({"a": 1e400})"), doctest::Contains("1e400"), file_error);
+  CHECK_THROWS_WITH_AS(parse_t(R"({"a": -1e400})"), doctest::Contains("1e400"), file_error);
+  CHECK_THROWS_WITH_AS(parse_t(R"({"a": 1, "b": {"c": 2, "c": 3}})"), doctest::Contains("\"c\" appears twice"), file_error);
+  CHECK_NOTHROW(parse_t(R"({"a": {"c": 2}, "b": {"c": 3}})"));  // the same key in two objects is fine
+  CHECK_THROWS_WITH_AS(parse_t("{\n\"a\": [1,\n 2,,]}"), doctest::Contains("t.json:3"), file_error);
+  CHECK_THROWS_AS(parse_t(""), file_error);
   CHECK_THROWS_AS(chempp::io::read_json_file("/nonexistent/x.json"), file_error);
 }
 
 TEST_CASE("json_reader: wrong types, ranges and unknown keys name the field") {
   const chempp::io::json_reader rd{"r.json"};
-  const auto j = parse(R"({"n": 4294967297, "x": "1", "big": 18446744073709551615, "neg": -3, "arr": [1, 2]})");
+  const auto j = parse_t(R"({"n": 4294967297, "x": "1", "big": 18446744073709551615, "neg": -3, "arr": [1, 2]})");
   CHECK_THROWS_WITH_AS((void)rd.integer(j["n"], "n", 0, 10), doctest::Contains("field 'n'"), file_error);
   CHECK(rd.integer(j["n"], "n") == 4294967297);  // never truncated to 1
   CHECK_THROWS_WITH_AS((void)rd.integer(j["big"], "big"), doctest::Contains("out of range"), file_error);

@@ -7,6 +7,8 @@
 
 #include "support/test_support.hpp"
 
+using chempp::test::rel_err;
+
 namespace nn = chempp::nn;
 using mat = nn::matrix<double>;
 using vec = nn::vector<double>;
@@ -20,8 +22,6 @@ mat random_matrix(std::mt19937_64& rng, Eigen::Index r, Eigen::Index c, double s
   return m;
 }
 
-/// Relative error |a - b| / max(|a|, |b|, 1e-8) (the mlpack convention).
-double rel_err(double a, double b) { return std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-8}); }
 
 /// Checks backward (and gradient) of `layer` against central differences of the scalar
 /// functional L = sum(R .* forward(x)) with a random R.

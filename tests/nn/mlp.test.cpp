@@ -9,9 +9,7 @@ namespace nn = chempp::nn;
 using mat = nn::matrix<double>;
 using vec = nn::vector<double>;
 
-namespace {
-double rel_err(double a, double b) { return std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-8}); }
-}  // namespace
+using chempp::test::rel_err;
 
 TEST_CASE("Test_mlp: whole-network gradient equals finite differences (MSE and weighted MSE)") {
   auto rng = chempp::test::seeded_rng(21);

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -67,6 +68,9 @@ inline std::mt19937_64 seeded_rng(std::uint64_t default_seed) {
   MESSAGE("random seed: " << seed);
   return std::mt19937_64(seed);
 }
+
+/// Relative error |a - b| / max(|a|, |b|, 1e-8) (the mlpack convention for gradient checks).
+inline double rel_err(double a, double b) { return std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-8}); }
 
 /// Tracks the worst absolute error and where it occurred.
 struct worst_error {

@@ -7,6 +7,8 @@
 // value type beyond rounding.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 
@@ -154,7 +156,7 @@ TEST_CASE("kernels: functions are the same formula for every value type") {
     for (std::size_t l = 0; l < B::lanes; ++l)
       CHECK(std::abs(ys[l] - kn::softplus_scale::apply(xs[l])) < 1e-15 * (1.0 + std::abs(ys[l])));
   }
-  // float: the rational approximation (degree 4/4 on [-9, 9]), ≤ 4e-7 absolute, odd, |y| ≤ 1,
+  // float: the rational approximation (degree 4/4 on [-8.2, 8.2]), ≤ 4e-7 absolute, odd, |y| ≤ 1,
   // SIMD and scalar forms within 2 ulp
   using BF = xsimd::batch<float>;
   alignas(64) float xf[BF::size], yf[BF::size];
@@ -172,6 +174,33 @@ TEST_CASE("kernels: functions are the same formula for every value type") {
   for (float x : {1e-30f, 1e-8f, 1e-3f}) CHECK(std::abs(kn::tanh_fn::apply(x) / x - 1.0f) < 1e-6f);  // relative, near 0
   INFO("float tanh: worst absolute error " << worst);
   CHECK(worst < 4e-7);
+  {  // |y| ≤ 1 for every float, with no clamp on the result: every x in [0, 8.25] (odd symmetry
+     // covers the negatives; beyond 8.2 the argument is clamped), a SIMD group at a time, on the
+     // kernels' value type (`multi`: fused multiply-adds, the scalar and CUDA arithmetic; a raw
+     // xsimd 8.1 AVX-512 batch multiplies and adds separately, kernels/simd.hpp)
+    using BI = xsimd::batch<std::uint32_t>;
+    alignas(64) std::uint32_t lane[BI::size];
+    for (std::size_t l = 0; l < BI::size; ++l) lane[l] = static_cast<std::uint32_t>(l);
+    const BI step(static_cast<std::uint32_t>(BI::size));
+    BI bits = BI::load_aligned(lane);
+    std::uint32_t top = 0;
+    const float limit = 8.25f;
+    std::memcpy(&top, &limit, sizeof top);
+    using MF = kn::multi<BF, 1>;
+    MF largest(0.0f), x;
+    for (std::uint32_t b = 0; b <= top; b += static_cast<std::uint32_t>(BI::size), bits += step) {
+      x.v[0] = xsimd::bitwise_cast<BF>(bits);
+      largest = kn::max(largest, kn::tanh_fn::apply(x));
+    }
+    alignas(64) float top_values[BF::size];
+    largest.store(top_values);
+    const float most = *std::max_element(top_values, top_values + BF::size);
+    INFO("float tanh: 1 - largest value over [0, 8.25] = " << 1.0 - double(most));
+    CHECK(most <= 1.0f);
+    CHECK(kn::tanh_fn::apply(8.2f) > 1.0f - 2e-7f);  // the value beyond the clamp
+    CHECK(kn::tanh_fn::apply(1e30f) == kn::tanh_fn::apply(8.2f));
+    CHECK(kn::tanh_fn::apply(-std::numeric_limits<float>::infinity()) == -kn::tanh_fn::apply(8.2f));
+  }
   for (int rep = 0; rep < 50; ++rep) {
     for (auto& v : xf) v = static_cast<float>(ud(rng));
     kn::tanh_fn::apply(BF::load_aligned(xf)).store_aligned(yf);

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <numbers>
 #include <random>
+#include <vector>
 
 #include "chempp/flow/sampler.hpp"
 #include "chempp/kernels/maf.hpp"
@@ -156,7 +158,7 @@ TEST_CASE("kernels: functions are the same formula for every value type") {
     for (std::size_t l = 0; l < B::lanes; ++l)
       CHECK(std::abs(ys[l] - kn::softplus_scale::apply(xs[l])) < 1e-15 * (1.0 + std::abs(ys[l])));
   }
-  // float: the rational approximation (degree 4/4 on [-8.2, 8.2]), ≤ 4e-7 absolute, odd, |y| ≤ 1,
+  // float: the rational approximation (degree 4/4 on [-8.17, 8.17]), ≤ 4e-7 absolute, odd, |y| ≤ 1,
   // SIMD and scalar forms within 2 ulp
   using BF = xsimd::batch<float>;
   alignas(64) float xf[BF::size], yf[BF::size];
@@ -174,32 +176,41 @@ TEST_CASE("kernels: functions are the same formula for every value type") {
   for (float x : {1e-30f, 1e-8f, 1e-3f}) CHECK(std::abs(kn::tanh_fn::apply(x) / x - 1.0f) < 1e-6f);  // relative, near 0
   INFO("float tanh: worst absolute error " << worst);
   CHECK(worst < 4e-7);
-  {  // |y| ≤ 1 for every float, with no clamp on the result: every x in [0, 8.25] (odd symmetry
-     // covers the negatives; beyond 8.2 the argument is clamped), a SIMD group at a time, on the
-     // kernels' value type (`multi`: fused multiply-adds, the scalar and CUDA arithmetic; a raw
-     // xsimd 8.1 AVX-512 batch multiplies and adds separately, kernels/simd.hpp)
+  {  // |y| ≤ 1 for every float, with no clamp on the result: every x in [4, 8.25] (below 4 the error
+     // bound above keeps y < tanh 4 + 4e-7 < 1; odd symmetry covers the negatives; beyond 8.17 the
+     // argument is clamped), a SIMD group at a time, fused (`multi`: the kernels', scalar and CUDA
+     // arithmetic) and, on AVX-512, unfused (xsimd 8.1's raw batch multiplies and adds separately,
+     // as `multi` does on x86 targets without FMA; kernels/simd.hpp)
     using BI = xsimd::batch<std::uint32_t>;
     alignas(64) std::uint32_t lane[BI::size];
     for (std::size_t l = 0; l < BI::size; ++l) lane[l] = static_cast<std::uint32_t>(l);
     const BI step(static_cast<std::uint32_t>(BI::size));
     BI bits = BI::load_aligned(lane);
-    std::uint32_t top = 0;
-    const float limit = 8.25f;
+    std::uint32_t bottom = 0, top = 0;
+    const float from = 4.0f, limit = 8.25f;
+    std::memcpy(&bottom, &from, sizeof bottom);
     std::memcpy(&top, &limit, sizeof top);
+    bits += BI(bottom);
     using MF = kn::multi<BF, 1>;
     MF largest(0.0f), x;
-    for (std::uint32_t b = 0; b <= top; b += static_cast<std::uint32_t>(BI::size), bits += step) {
+    BF largest_unfused(0.0f);
+    for (std::uint32_t b = bottom; b <= top; b += static_cast<std::uint32_t>(BI::size), bits += step) {
       x.v[0] = xsimd::bitwise_cast<BF>(bits);
       largest = kn::max(largest, kn::tanh_fn::apply(x));
+      largest_unfused = xsimd::max(largest_unfused, kn::tanh_fn::apply(x.v[0]));
     }
-    alignas(64) float top_values[BF::size];
+    alignas(64) float top_values[BF::size], top_unfused[BF::size];
     largest.store(top_values);
+    largest_unfused.store_aligned(top_unfused);
     const float most = *std::max_element(top_values, top_values + BF::size);
-    INFO("float tanh: 1 - largest value over [0, 8.25] = " << 1.0 - double(most));
+    const float most_unfused = *std::max_element(top_unfused, top_unfused + BF::size);
+    INFO("float tanh: 1 - largest value over [4, 8.25] = " << 1.0 - double(most) << " (raw batch: "
+                                                           << 1.0 - double(most_unfused) << ")");
     CHECK(most <= 1.0f);
-    CHECK(kn::tanh_fn::apply(8.2f) > 1.0f - 2e-7f);  // the value beyond the clamp
-    CHECK(kn::tanh_fn::apply(1e30f) == kn::tanh_fn::apply(8.2f));
-    CHECK(kn::tanh_fn::apply(-std::numeric_limits<float>::infinity()) == -kn::tanh_fn::apply(8.2f));
+    CHECK(most_unfused <= 1.0f);
+    CHECK(kn::tanh_fn::apply(8.17f) > 1.0f - 3e-7f);  // the value beyond the clamp
+    CHECK(kn::tanh_fn::apply(1e30f) == kn::tanh_fn::apply(8.17f));
+    CHECK(kn::tanh_fn::apply(-std::numeric_limits<float>::infinity()) == -kn::tanh_fn::apply(8.17f));
   }
   for (int rep = 0; rep < 50; ++rep) {
     for (auto& v : xf) v = static_cast<float>(ud(rng));
@@ -429,4 +440,56 @@ TEST_CASE("kernels: counter-based normals depend on (key, index) only and are st
   CHECK(std::abs(s2 / N - 1.0) < 0.007);
   CHECK(std::abs(s4 / N - 3.0) < 0.05);
   CHECK(std::abs(cross / (7.0 * double(n))) < 0.0055);
+}
+
+TEST_CASE("kernels: the float log density's product of scales falls back to the sum of logs outside the normal range") {
+  // One transform, D = 20, every weight zero: output i's scale is softplus(b_i) + 1e-3 and its
+  // shift 0, so at θ = the standardisation mean (u = z = 0) log q = Σ_i log scale_i - 10 log 2π
+  // exactly. Scales of 1e-3 (b = -100) and 1e7 (b = 1e7) put the product of the first 14 near
+  // 1e-42 (subnormal: a running product the final check alone would miss) or the product of all
+  // 20 at 1e140 (overflow); the float density must still agree with the double one.
+  using chempp::flow::maf_config;
+  maf_config cfg;
+  cfg.features = 20;
+  cfg.context = 1;
+  cfg.hidden = 24;
+  cfg.transforms = 1;
+  cfg.seed = 3;
+  const auto run = [&](const std::vector<double>& biases, const char* what) {
+    chempp::flow::sbi_maf f(cfg);
+    auto& md = f.mades()[0];
+    md.w_in.setZero();
+    md.w_ctx.setZero();
+    for (auto& w : md.w_hidden) w.setZero();
+    md.w_out.setZero();
+    md.b_out.setZero();
+    for (Eigen::Index i = 0; i < 20; ++i) md.b_out[i] = biases[std::size_t(i)];
+    Eigen::MatrixXd theta = Eigen::MatrixXd::Zero(3, 20), x = Eigen::MatrixXd::Zero(3, 1);
+    const Eigen::VectorXd ref = f.log_prob(theta, x);
+    double expected = -10.0 * std::log(2.0 * std::numbers::pi);
+    for (double b : biases) expected += std::log(chempp::kernels::softplus_scale::apply(b));
+    chempp::flow::maf_sampler<chempp::flow::sbi_maf, xsimd::default_arch, float> fs(f);
+    Eigen::VectorXd got(3);
+    fs.log_prob(theta, x, got);
+    INFO(std::string(what) << ": expected " << expected << ", double " << ref[0] << ", float " << got[0]);
+    CHECK(std::abs(ref[0] - expected) < 1e-10 * std::abs(expected));
+    for (Eigen::Index r = 0; r < 3; ++r) CHECK(std::abs(got[r] - expected) < 2e-6 * std::abs(expected));
+    // the same kernel on one float scalar (the CUDA device arithmetic), all D and the first 2 dims
+    const auto pk = f.packed<float>();
+    const auto& L = pk.layout;
+    for (int k : {20, 2}) {
+      std::vector<float> u(20, 0.0f), c(1, 0.0f), work(std::size_t(kn::maf_work_size(L.d, L.h, L.blocks)));
+      const float lp = kn::maf_forward<kn::tanh_fn, kn::softplus_scale, kn::dynamic_shape>(L, pk.params.data(), pk.ints.data(),
+                                                                                             u.data(), c.data(), k, work.data());
+      double want = 0.0;
+      for (int i = 0; i < k; ++i) want += std::log(chempp::kernels::softplus_scale::apply(biases[std::size_t(i)]));
+      CHECK(std::abs(double(lp) - want) < 2e-6 * (1.0 + std::abs(want)));
+    }
+  };
+  std::vector<double> under(20, 1e7);
+  for (int i = 0; i < 14; ++i) under[std::size_t(i)] = -100.0;  // running product 1e-42, final 1e-42 × 1e42
+  run(under, "subnormal running product");
+  run(std::vector<double>(20, 1e7), "overflowing product");
+  std::vector<double> plain(20, 0.3);
+  run(plain, "normal product");
 }

@@ -12,6 +12,7 @@
 // GCC flags malloc/free inside a replaced operator new/delete once they are inlined together;
 // that pairing is exactly what a replacement does, so the warning is switched off in this file.
 #if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 
@@ -252,3 +253,7 @@ TEST_CASE("sampler: log_prob raises the up-front check's errors while reading x,
   check_log_prob_errors<maf_sampler<sbi_maf>>(flow);
   check_log_prob_errors<maf_sampler<sbi_maf, xsimd::default_arch, float>>(flow);
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop  // (the test files of a unity batch follow)
+#endif

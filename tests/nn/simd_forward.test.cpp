@@ -5,6 +5,7 @@
 // counting versions; only the allocation test reads the counter.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC pairs the malloc inside our operator new with the free inside our operator delete.
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 #include "chempp/nn/simd_forward.hpp"
@@ -181,3 +182,7 @@ TEST_CASE("Test_simd_mlp: non-identity output activation and too-wide layers") {
   nn::mlp<double> wide({3, 300, 1}, {nn::activation::tanh, nn::activation::identity});
   CHECK_THROWS_WITH_AS(nn::simd_mlp<double>{wide}, doctest::Contains("max_width"), chempp::invalid_argument);
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop  // (the test files of a unity batch follow)
+#endif

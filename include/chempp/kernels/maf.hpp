@@ -290,11 +290,12 @@ CHEMPP_HD inline void made_output_pair(const maf_layout& L, const T* m, int i, i
 /// Forward pass of one sample group: `u` (D, standardised θ) becomes z; `c` (C) is the
 /// standardised context. Returns Σ_t Σ_{i<k} log scale_{t,i} - ½ Σ_{i<k} z_i², the log density of
 /// the first k standardised dimensions without the -k/2 log 2π and -Σ log σ_θ terms (k = D: the
-/// full density). In float, each transform's Σ_i log scale_{t,i} is log Π_i scale_{t,i} (one log
-/// instead of D; the product carries at most D - 1 roundings, ≤ 6e-8 (D - 1) in the log), and a
-/// group with a lane whose product is not a normal float sums the D logs instead. An output that
-/// reads no hidden unit (i = 0 under the nflows degrees) takes its scale from the bias as one
-/// scalar. `work`: `maf_work_size` values.
+/// full density). In float, each transform's Σ_{i<k} log scale_{t,i} is log Π_{i<k} scale_{t,i}
+/// (one log instead of k; the product carries at most k - 1 roundings, ≤ 6e-8 (k - 1) in the
+/// log), and a group with a lane whose product, or a running product before it, is not a normal
+/// float sums the k logs instead; an output that reads no hidden unit (i = 0 under the nflows
+/// degrees) takes its scale from the bias as one scalar. Double is the plain sum of logs.
+/// `work`: `maf_work_size` values.
 template <class Act, class Scale, class S, class V, class T>
 CHEMPP_HD inline V maf_forward(const maf_layout& L, const T* p, const int* ints, V* u, const V* c, int k, V* work) {
   const int d = S::d(L), h = S::h(L), nb = S::blocks(L);
@@ -313,27 +314,35 @@ CHEMPP_HD inline V maf_forward(const maf_layout& L, const T* p, const int* ints,
       a0[kk] = acc;
     }
     const V* prev = made_hidden_units<Act, S>(L, ints, m, 0, h, work);
-    // float: the log-determinant of a transform is the log of the product of its scales (one
-    // log instead of D; the product is within 5 roundings of the exact one), unless a lane's
-    // product leaves the normal range, when the scales' logs are summed (kept in y[D, 2D))
-    V prod = V(1);
-    V* scales = y + d;
+    // float: the log-determinant of a transform is the log of the product of its k scales (one
+    // log instead of k; the product carries at most k - 1 roundings) unless a lane's product, or
+    // any running product before it, leaves the normal range: then the scales' logs are summed
+    // (the scales are kept in y[D, 2D)). An output that reads no hidden unit (the first one under
+    // the nflows degrees) takes its scale from the bias, one scalar. Double: the plain sum.
+    [[maybe_unused]] V prod = V(1), lowest = V(1);
+    [[maybe_unused]] V* scales = y + d;
     CHEMPP_UNROLL
     for (int i = 0; i < d; ++i) {
       V s, sh;
       const int na = S::n_active(L, ints, i);
       made_output_pair<S>(L, m, i, na, prev, s, sh);
-      const V sc = na == 0 ? V(Scale::apply(m[L.o_b_out + i])) : Scale::apply(s);  // no unit read: the bias's scale
       if constexpr (std::is_same_v<scalar_of_t<V>, float>) {
+        const V sc = na == 0 ? V(Scale::apply(m[L.o_b_out + i])) : Scale::apply(s);
         scales[i] = sc;
-        if (i < k) prod = prod * sc;
+        if (i < k) {
+          prod = prod * sc;
+          lowest = min(lowest, prod);
+        }
+        y[i] = fma(sc, u[i], sh);
       } else {
+        const V sc = Scale::apply(s);
         if (i < k) logdet = logdet + log_fn::apply(sc);
+        y[i] = fma(sc, u[i], sh);
       }
-      y[i] = fma(sc, u[i], sh);
     }
     if constexpr (std::is_same_v<scalar_of_t<V>, float>) {
-      if (!value_bits<V>::any_outside(prod, V(1.17549435e-38f), V(3.40282347e+38f))) {
+      if (!value_bits<V>::any_outside(prod, V(1.17549435e-38f), V(3.40282347e+38f)) &&
+          !value_bits<V>::any_outside(lowest, V(1.17549435e-38f), V(3.40282347e+38f))) {
         logdet = logdet + log_fn::apply(prod);
       } else {
         for (int i = 0; i < d && i < k; ++i) logdet = logdet + log_fn::apply(scales[i]);

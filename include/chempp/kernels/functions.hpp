@@ -77,6 +77,8 @@ struct ieee_layout<double> {
   using bits_type = std::uint64_t;
   using signed_type = std::int64_t;
   static constexpr std::int64_t sqrt_half_bits = 0x3FE6A09E667F3BCDLL;  ///< √½ rounded
+  static constexpr double min_normal = 2.2250738585072014e-308;          ///< smallest normal number
+  static constexpr double max_finite = 1.7976931348623157e308;           ///< largest finite number
   static constexpr unsigned bias = 1023;
   static constexpr int mantissa_bits = 52;
 };
@@ -85,6 +87,8 @@ struct ieee_layout<float> {
   using bits_type = std::uint32_t;
   using signed_type = std::int32_t;
   static constexpr std::int32_t sqrt_half_bits = 0x3F3504F3;  ///< √½ rounded
+  static constexpr float min_normal = 1.17549435e-38f;         ///< smallest normal number
+  static constexpr float max_finite = 3.40282347e+38f;         ///< largest finite number
   static constexpr unsigned bias = 127;
   static constexpr int mantissa_bits = 23;
 };
@@ -309,7 +313,7 @@ struct log_fn {
   template <class V>
   CHEMPP_HD static V apply(const V& x) {
     if constexpr (std::is_same_v<scalar_of_t<V>, float>) {
-      if (value_bits<V>::any_outside(x, V(1.17549435e-38f), V(3.40282347e+38f))) return log(x);
+      if (value_bits<V>::any_outside(x, V(ieee_layout<float>::min_normal), V(ieee_layout<float>::max_finite))) return log(x);
       V e;
       const V m = value_bits<V>::split_exponent(x, e);
       return log_reduced(m - V(1.0f), e);  // m - 1 exact (Sterbenz)

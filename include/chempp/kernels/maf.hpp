@@ -319,34 +319,30 @@ CHEMPP_HD inline V maf_forward(const maf_layout& L, const T* p, const int* ints,
     // any running product before it, leaves the normal range: then the scales' logs are summed
     // (the scales are kept in y[D, 2D)). An output that reads no hidden unit (the first one under
     // the nflows degrees) takes its scale from the bias, one scalar. Double: the plain sum.
+    constexpr bool product = std::is_same_v<scalar_of_t<V>, float>;
     [[maybe_unused]] V prod = V(1), lowest = V(1);
-    [[maybe_unused]] V* scales = y + d;
+    V* scales = y + d;
     CHEMPP_UNROLL
     for (int i = 0; i < d; ++i) {
       V s, sh;
       const int na = S::n_active(L, ints, i);
       made_output_pair<S>(L, m, i, na, prev, s, sh);
-      if constexpr (std::is_same_v<scalar_of_t<V>, float>) {
-        const V sc = na == 0 ? V(Scale::apply(m[L.o_b_out + i])) : Scale::apply(s);
-        scales[i] = sc;
+      const V sc = product && na == 0 ? V(Scale::apply(m[L.o_b_out + i])) : Scale::apply(s);
+      y[i] = fma(sc, u[i], sh);
+      scales[i] = sc;
+      if constexpr (product) {
         if (i < k) {
           prod = prod * sc;
           lowest = min(lowest, prod);
         }
-        y[i] = fma(sc, u[i], sh);
-      } else {
-        const V sc = Scale::apply(s);
-        if (i < k) logdet = logdet + log_fn::apply(sc);
-        y[i] = fma(sc, u[i], sh);
       }
     }
-    if constexpr (std::is_same_v<scalar_of_t<V>, float>) {
-      if (!value_bits<V>::any_outside(prod, V(1.17549435e-38f), V(3.40282347e+38f)) &&
-          !value_bits<V>::any_outside(lowest, V(1.17549435e-38f), V(3.40282347e+38f))) {
-        logdet = logdet + log_fn::apply(prod);
-      } else {
-        for (int i = 0; i < d && i < k; ++i) logdet = logdet + log_fn::apply(scales[i]);
-      }
+    using range = ieee_layout<scalar_of_t<V>>;
+    const auto normal = [](const V& v) { return !value_bits<V>::any_outside(v, V(range::min_normal), V(range::max_finite)); };
+    if (product && normal(prod) && normal(lowest)) {
+      logdet = logdet + log_fn::apply(prod);
+    } else {
+      for (int i = 0; i < d && i < k; ++i) logdet = logdet + log_fn::apply(scales[i]);
     }
     S::gather(L, ints + t * d, y, u);
   }

@@ -322,7 +322,8 @@ void log_prob_rows(const char* fn, const kernels::packed_maf<T>& pk, const Eigen
   const Eigen::Index n = theta.rows();
   const bool shared = x.rows() == 1 && n != 1;
   std::vector<V> u(d), cv(std::max<std::size_t>(c, 1)), work(static_cast<std::size_t>(kernels::maf_work_size(L.d, L.h, L.blocks)));
-  std::vector<T> buf(std::max(d, c) * static_cast<std::size_t>(lanes)), lq(static_cast<std::size_t>(lanes));
+  // (64-byte aligned: a group load of a misaligned buffer splits every register across two cache lines)
+  std::vector<T, xsimd::aligned_allocator<T, 64>> buf(std::max(d, c) * static_cast<std::size_t>(lanes)), lq(static_cast<std::size_t>(lanes));
   alignas(64) double zbuf[simd_standardize ? V::lanes : 1];  // standardize_lanes scratch
   const T* p = pk.params.data();
   double log_norm = -0.5 * double(k) * std::log(2.0 * std::numbers::pi);

@@ -212,7 +212,7 @@ class maf_sampler {
   std::vector<T> ctx_bias_;
   std::vector<double> c_std_, ctx_d_;
   std::vector<group> cur_, work_;
-  std::vector<T> block_;
+  std::vector<T, xsimd::aligned_allocator<T, 64>> block_;  // (aligned: the group loads and stores never split a cache line)
   std::vector<std::uint64_t> dim_keys_;
 };
 

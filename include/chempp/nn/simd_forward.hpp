@@ -70,6 +70,9 @@ template <class T, class Arch = xsimd::default_arch>
 class simd_mlp {
  public:
   using batch_type = xsimd::batch<T, Arch>;
+  /// 64-byte aligned storage: the per-sample path loads whole registers of weight rows, and a
+  /// misaligned row splits every load across two cache lines (batch 1 took 1.3x longer).
+  using aligned_vector = std::vector<T, xsimd::aligned_allocator<T, 64>>;
   /// Samples per SIMD register.
   static constexpr std::size_t lanes = batch_type::size;
   /// Widest layer supported (stack scratch is `2 * max_width * 4 * lanes` scalars).
@@ -122,7 +125,8 @@ class simd_mlp {
           }
         }
       }
-      std::vector<T> wr(out * in), wt(in * pad, T(0)), bp(pad, T(0));
+      std::vector<T> wr(out * in);
+      aligned_vector wt(in * pad, T(0)), bp(pad, T(0));
       for (std::size_t o = 0; o < out; ++o) {
         bp[o] = static_cast<T>(bias[o]);
         for (std::size_t i = 0; i < in; ++i) {
@@ -258,7 +262,7 @@ class simd_mlp {
   std::vector<activation> acts_;
   kernels::mlp_layout layout_;  // the packed network of the shared kernel (block path)
   std::vector<T> params_;
-  std::vector<std::vector<T>> wt_, b_;
+  std::vector<aligned_vector> wt_, b_;
   std::vector<T> out_scale_, out_mean_;
 };
 

@@ -11,6 +11,8 @@
 // loop is throughput-bound; its body is 16 vfmadd instructions on registers and a loop counter
 // (checked with `objdump -d bench_flow | grep -A40 fma_probe_loop`, docs/kernels.md). Peak per
 // thread = 2 FLOP × lanes × FMAs / second; with t threads on t cores the peak is t times that.
+// It runs right after each benchmark (`roofline`), so each pct_peak compares a time with the
+// machine's speed at that moment.
 //
 // FLOP counts are the useful multiply-adds of each computation (2 FLOP each; masked zeros of the
 // MADEs are not counted, transcendental functions and divisions are not counted), from
@@ -53,35 +55,42 @@ __attribute__((noinline)) void fma_probe_loop(xsimd::batch<T>* acc, xsimd::batch
   acc[0] = r0 + r1 + r2 + r3 + r4 + r5 + r6 + r7 + r8 + r9 + r10 + r11 + r12 + r13 + r14 + r15;
 }
 
-/// Peak FMA throughput of one core in precision T, GFLOP/s (best of 5 runs of ~50 ms).
+/// Peak FMA throughput of one core in precision T, GFLOP/s, measured now: the best of 5 runs of
+/// the probe loop (2-5 ms each).
+template <class T>
+double measure_peak_gflops() {
+  using B = xsimd::batch<T>;
+  alignas(64) B acc[16];
+  for (auto& r : acc) r = B(T(1));
+  const std::int64_t iters = 1'000'000;
+  double best = 0.0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fma_probe_loop<T>(acc, B(T(0.999999)), B(T(1e-7)), iters);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(acc);
+    const double gf = 2.0 * 16.0 * double(B::size) * double(iters) / s * 1e-9;
+    best = gf > best ? gf : best;
+  }
+  return best;
+}
+/// The probe's peak measured once per program (the first call), for the probe's own benchmark.
 template <class T>
 double peak_gflops() {
-  static const double peak = [] {
-    using B = xsimd::batch<T>;
-    alignas(64) B acc[16];
-    for (auto& r : acc) r = B(T(1));
-    const std::int64_t iters = 4'000'000;
-    double best = 0.0;
-    for (int rep = 0; rep < 5; ++rep) {
-      const auto t0 = std::chrono::steady_clock::now();
-      fma_probe_loop<T>(acc, B(T(0.999999)), B(T(1e-7)), iters);
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      benchmark::DoNotOptimize(acc);
-      const double gf = 2.0 * 16.0 * double(B::size) * double(iters) / s * 1e-9;
-      best = gf > best ? gf : best;
-    }
-    return best;
-  }();
+  static const double peak = measure_peak_gflops<T>();
   return peak;
 }
-
 /// Adds GFLOP_s (useful FLOP over the real time) and pct_peak (against `threads` × the probe's
-/// peak in precision T) to `state`; `flop` is the work of all iterations.
+/// peak in precision T) to `state`; `flop` is the work of all iterations. The probe runs again
+/// right after each benchmark (call this after the timed loop): on a virtual machine whose speed
+/// drifts by tens of percent over minutes, a peak measured once at start-up made pct_peak swing
+/// with the drift (2026-12-02: two runs of the same binary read 196 and 223 GFLOP/s at start-up).
 template <class T>
 void roofline(benchmark::State& state, double flop, unsigned threads = 1) {
+  const double peak = measure_peak_gflops<T>() * threads;
   state.counters["GFLOP_s"] = benchmark::Counter(flop * 1e-9, benchmark::Counter::kIsRate);
-  state.counters["pct_peak"] = benchmark::Counter(100.0 * flop * 1e-9 / (peak_gflops<T>() * threads), benchmark::Counter::kIsRate);
-  state.counters["peak_GFLOP_s"] = peak_gflops<T>() * threads;
+  state.counters["pct_peak"] = benchmark::Counter(100.0 * flop * 1e-9 / peak, benchmark::Counter::kIsRate);
+  state.counters["peak_GFLOP_s"] = peak;
 }
 
 /// A benchmark that reports the probe itself (precision T, one thread).

@@ -271,7 +271,8 @@ CHEMPP_HD inline const V* made_hidden_units(const maf_layout& L, const int* ints
       const int both = len0 < len1 ? len0 : len1;
       CHEMPP_UNROLL
       for (int j = 0; j < both; ++j) {
-        const V pj = prev[j];
+        V pj = prev[j];
+        keep_in_register(pj);  // one load for both units (else each FMA reloads it: load-bound)
         acc0 = fma(V(w0[j]), pj, acc0);
         acc1 = fma(V(w1[j]), pj, acc1);
       }
@@ -306,8 +307,10 @@ CHEMPP_HD inline void made_output_pair(const maf_layout& L, const T* m, int i, i
   const T* wm = m + L.o_w_out + (d + i) * h;
   CHEMPP_UNROLL
   for (int kk = 0; kk < n; ++kk) {
-    s = fma(V(ws[kk]), hl[kk], s);
-    sh = fma(V(wm[kk]), hl[kk], sh);
+    V hk = hl[kk];
+    keep_in_register(hk);  // one load for both rows
+    s = fma(V(ws[kk]), hk, s);
+    sh = fma(V(wm[kk]), hk, sh);
   }
 }
 

@@ -12,7 +12,7 @@
 // (printed with "/s"; batch 1 against the 15 us figure, larger batches against the 2.4 us/sample
 // figure, the only large-batch baseline we have). All kernels run on one thread. The SIMD cases add
 // the roofline columns (roofline.hpp): GFLOP_s of the network's multiply-adds and pct_peak against
-// the FMA probe (BM_fma_probe) in the kernel's precision.
+// the FMA probe, run again right after each benchmark, in the kernel's precision.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>

@@ -11,7 +11,8 @@
 // The float sampling, float log_prob and training cases also run at hidden widths 32 and 50 (the
 // last argument; the baselines above are for width 8, so only those cases report the speed-up).
 // Roofline columns (roofline.hpp): GFLOP_s of useful multiply-adds and pct_peak against the FMA
-// probe's peak (BM_fma_probe) times the thread count, in the kernel's precision.
+// probe's peak, measured again right after each benchmark, times the thread count, in the
+// kernel's precision (BM_fma_probe prints the probe once per program).
 #include <benchmark/benchmark.h>
 
 #include <chrono>

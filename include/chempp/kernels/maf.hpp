@@ -260,8 +260,8 @@ CHEMPP_HD inline const V* made_hidden_units(const maf_layout& L, const int* ints
     int kk = lo;
     // two units at a time (register blocking): each prev[j] is read once for both dot
     // products and the two chains, and their activations, run side by side; each unit still
-    // sums j = 0, 1, ... in order, so the result does not depend on the blocking (3 or 4 units in
-    // an array form measured slower than this pair with 4 registers of samples in flight)
+    // sums j = 0, 1, ... in order, so the result does not depend on the blocking (3 or 4 units
+    // at a time measured slower overall with 4 registers of samples in flight: docs/kernels.md)
     CHEMPP_UNROLL
     for (; kk + 1 < hi; kk += 2) {
       V acc0 = V(b[kk]), acc1 = V(b[kk + 1]);

@@ -71,7 +71,8 @@ class simd_mlp {
  public:
   using batch_type = xsimd::batch<T, Arch>;
   /// 64-byte aligned storage: the per-sample path loads whole registers of weight rows, and a
-  /// misaligned row splits every load across two cache lines (batch 1 took 1.3x longer).
+  /// misaligned row splits every load across two cache lines (batch 1: 1.1-1.6x longer,
+  /// docs/kernels.md).
   using aligned_vector = std::vector<T, xsimd::aligned_allocator<T, 64>>;
   /// Samples per SIMD register.
   static constexpr std::size_t lanes = batch_type::size;

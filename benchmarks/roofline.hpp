@@ -84,7 +84,7 @@ double peak_gflops() {
 /// peak in precision T) to `state`; `flop` is the work of all iterations. The probe runs again
 /// right after each benchmark (call this after the timed loop): on a virtual machine whose speed
 /// drifts by tens of percent over minutes, a peak measured once at start-up made pct_peak swing
-/// with the drift (2026-12-02: two runs of the same binary read 196 and 223 GFLOP/s at start-up).
+/// with the drift (2026-12-02: two runs of the same binary printed 201 and 224 GFLOP/s at start-up).
 template <class T>
 void roofline(benchmark::State& state, double flop, unsigned threads = 1) {
   const double peak = measure_peak_gflops<T>() * threads;

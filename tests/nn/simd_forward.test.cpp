@@ -183,6 +183,36 @@ TEST_CASE("Test_simd_mlp: non-identity output activation and too-wide layers") {
   CHECK_THROWS_WITH_AS(nn::simd_mlp<double>{wide}, doctest::Contains("max_width"), chempp::invalid_argument);
 }
 
+TEST_CASE("Test_simd_mlp: more inputs and outputs than one staging chunk of the block path") {
+  // The block path stages inputs and outputs 16 features at a time (simd_mlp::block): 37 inputs
+  // and 21 outputs take three and two chunks, the last ones partial.
+  nn::mlp<double> net({37, 24, 21}, {nn::activation::tanh, nn::activation::identity});
+  net.initialize(6, nn::init_scheme::pytorch_default);
+  for (Eigen::Index f = 0; f < 37; ++f) net.input_scaling().mean[f] = 0.01 * static_cast<double>(f);
+  for (Eigen::Index o = 0; o < 21; ++o) net.output_scaling().scale[o] = 1.0 + 0.1 * static_cast<double>(o);
+  auto rng = chempp::test::seeded_rng(44);
+  std::normal_distribution<double> nd;
+  for (const std::size_t n : {std::size_t{5}, std::size_t{67}, std::size_t{300}}) {
+    std::vector<double> x(37 * n), yr(21 * n);
+    for (auto& v : x) v = nd(rng);
+    nn::reference_forward(net, x.data(), yr.data(), n);
+    std::vector<double> yd(21 * n);
+    const nn::simd_mlp<double> kd(net);
+    kd(x.data(), yd.data(), n);
+    const nn::simd_mlp<float> kf(net.cast<float>());
+    std::vector<float> xf(x.begin(), x.end()), yf(21 * n);
+    kf(xf.data(), yf.data(), n);
+    double worst_d = 0.0, worst_f = 0.0;
+    for (std::size_t i = 0; i < yr.size(); ++i) {
+      worst_d = std::max(worst_d, std::abs(yd[i] - yr[i]) / std::max(1.0, std::abs(yr[i])));
+      worst_f = std::max(worst_f, std::abs(static_cast<double>(yf[i]) - yr[i]) / std::max(1.0, std::abs(yr[i])));
+    }
+    INFO("n = " << n << ": worst relative difference double " << worst_d << ", float " << worst_f);
+    CHECK(worst_d <= 1e-12);
+    CHECK(worst_f <= 1e-5);
+  }
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop  // (the test files of a unity batch follow)
 #endif

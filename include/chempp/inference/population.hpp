@@ -66,7 +66,9 @@ namespace chempp::inference {
 class unbounded_map {
  public:
   unbounded_map() = default;
-  explicit unbounded_map(product_prior prior) : prior_(std::move(prior)) {}
+  explicit unbounded_map(product_prior prior) : prior_(std::move(prior)) {
+    for (const auto& f : prior_->factors()) log_b_.push_back(f.family == prior_factor::kind::normal ? std::log(f.b) : 0.0);
+  }
 
   [[nodiscard]] std::size_t dim() const noexcept { return prior_ ? prior_->dim() : 0; }
   [[nodiscard]] const product_prior& prior() const { return *prior_; }
@@ -86,7 +88,7 @@ class unbounded_map {
   [[nodiscard]] double log_density_u(const double* u) const noexcept {
     double lp = 0.0;
     const auto& fs = prior_->factors();
-    for (std::size_t j = 0; j < fs.size(); ++j) lp += factor_log_density(fs[j], u[j]);
+    for (std::size_t j = 0; j < fs.size(); ++j) lp += factor_log_density(fs[j], log_b_[j], u[j]);
     return lp;
   }
 
@@ -95,15 +97,13 @@ class unbounded_map {
   /// (`factor_log_density`, `factor_theta`), with xsimd's exp/log1p (within 2 ulp of libm's).
   void log_density_rows(const double* u, std::size_t ld, std::size_t n, double* out) const noexcept {
     using B = xsimd::batch<double>;
-    alignas(64) double tmp[B::size];
+    const auto rows = detail::lane_offsets<B>(ld);  // one gather per column of B rows
     const auto& fs = prior_->factors();
     std::size_t r0 = 0;
     for (; r0 + B::size <= n; r0 += B::size) {
       B lp(0.0);
-      for (std::size_t j = 0; j < fs.size(); ++j) {
-        for (std::size_t l = 0; l < B::size; ++l) tmp[l] = u[(r0 + l) * ld + j];
-        lp = lp + factor_log_density(fs[j], B::load_aligned(tmp));
-      }
+      for (std::size_t j = 0; j < fs.size(); ++j)
+        lp = lp + factor_log_density(fs[j], log_b_[j], B::gather(u + r0 * ld + j, rows));
       lp.store_unaligned(out + r0);
     }
     for (; r0 < n; ++r0) out[r0] = log_density_u(u + r0 * ld);
@@ -112,12 +112,12 @@ class unbounded_map {
   void theta_rows(const double* u, std::size_t ld, std::size_t n, double* theta, std::size_t tp, std::size_t off) const noexcept {
     using B = xsimd::batch<double>;
     alignas(64) double tmp[B::size];
+    const auto rows = detail::lane_offsets<B>(ld);  // one gather per column of B rows
     const auto& fs = prior_->factors();
     std::size_t r0 = 0;
     for (; r0 + B::size <= n; r0 += B::size)
       for (std::size_t j = 0; j < fs.size(); ++j) {
-        for (std::size_t l = 0; l < B::size; ++l) tmp[l] = u[(r0 + l) * ld + j];
-        factor_theta(fs[j], B::load_aligned(tmp)).store_aligned(tmp);
+        factor_theta(fs[j], B::gather(u + r0 * ld + j, rows)).store_aligned(tmp);
         for (std::size_t l = 0; l < B::size; ++l) theta[(r0 + l) * tp + off + j] = tmp[l];
       }
     for (; r0 < n; ++r0)
@@ -142,14 +142,15 @@ class unbounded_map {
 
  private:
   // The formulas of one factor, for V = double or an xsimd batch of doubles (one definition).
-  // log density of u_j: a Normal factor's in θ = u; a uniform factor's logistic density
-  // s (1 − s), s = sigmoid(u), Jacobian of θ = a + (b − a) s included.
+  // log density of u_j: a Normal factor's in θ = u (log_b = log of its σ, computed once at
+  // construction); a uniform factor's logistic density s (1 − s), s = sigmoid(u), Jacobian of
+  // θ = a + (b − a) s included.
   template <class V>
-  static V factor_log_density(const prior_factor& f, const V& u) noexcept {
+  static V factor_log_density(const prior_factor& f, double log_b, const V& u) noexcept {
     using std::abs, std::exp, std::log1p;
     if (f.family == prior_factor::kind::normal) {
       const V z = (u - V(f.a)) / V(f.b);
-      return V(-0.5) * z * z - V(std::log(f.b)) - V(0.5 * std::log(2.0 * std::numbers::pi));
+      return V(-0.5) * z * z - V(log_b) - V(0.5 * std::log(2.0 * std::numbers::pi));
     }
     const V a = abs(u);
     return -a - V(2.0) * log1p(exp(-a));
@@ -162,6 +163,7 @@ class unbounded_map {
   }
 
   std::optional<product_prior> prior_;
+  std::vector<double> log_b_;  // log σ of each Normal factor (0 for the others)
 };
 
 // ---- per-star proposals -----------------------------------------------------------------------
@@ -865,10 +867,15 @@ class population_engine {
     for (; r + B::size <= n; r += B::size) xsimd::exp(B::load_unaligned(x + r) - B(mx)).store_unaligned(w + r);
     for (; r < n; ++r) w[r] = std::exp(x[r] - mx);
   }
-  void put_theta(double* th, const Eigen::Vector2d& lambda, const Eigen::VectorXd& u) const {
-    th[0] = lambda(0);
-    th[1] = lambda(1);
-    for (Eigen::Index j = 0; j < u.size(); ++j) th[2 + j] = local_.to_theta(static_cast<std::size_t>(j), u(j));
+  // θ_r = (Λ, θ_local(u_r)) for the m rows u_r of the row-major m × l array `us`, into the
+  // row-major m × p array `theta`.
+  void theta_rows(const Eigen::Vector2d& lambda, const double* us, std::size_t l, std::size_t m, double* theta,
+                  std::size_t p) const noexcept {
+    for (std::size_t r = 0; r < m; ++r) {
+      theta[r * p] = lambda(0);
+      theta[r * p + 1] = lambda(1);
+    }
+    local_.theta_rows(us, l, m, theta, p, 2);
   }
   // Simulates the m parameter rows and adds log p(x | f) to lw (−inf where the simulation
   // failed or θ is not valid); returns the largest log weight.
@@ -928,12 +935,21 @@ class population_engine {
     check_positive(fn, "coarse_half_width", o.coarse_half_width);
   }
 
-  // log density of the standard multivariate t (dimension d, ν dof) at squared norm q.
-  static double log_t(double q, double d, double nu) {
-    if (!std::isfinite(nu)) return -0.5 * q - 0.5 * d * std::log(2.0 * std::numbers::pi);
-    return std::lgamma(0.5 * (nu + d)) - std::lgamma(0.5 * nu) - 0.5 * d * std::log(nu * std::numbers::pi) -
-           0.5 * (nu + d) * std::log1p(q / nu);
-  }
+  // log density of the standard multivariate t (dimension d, ν dof; ν = ∞: the standard normal)
+  // at squared norm q: log Γ((ν+d)/2) − log Γ(ν/2) − (d/2) log(νπ) − ((ν+d)/2) log(1 + q/ν). The
+  // q-free terms are computed once per (d, ν) (`log_t_density`; the lgamma and log calls were ~4 %
+  // of the population hot loop), the same operations in the same order as written above.
+  struct log_t_density {
+    double d, nu, norm;
+    log_t_density(double d_, double nu_) : d(d_), nu(nu_) {
+      norm = std::isfinite(nu) ? std::lgamma(0.5 * (nu + d)) - std::lgamma(0.5 * nu) - 0.5 * d * std::log(nu * std::numbers::pi)
+                               : 0.5 * d * std::log(2.0 * std::numbers::pi);
+    }
+    double operator()(double q) const {
+      if (!std::isfinite(nu)) return -0.5 * q - norm;
+      return norm - 0.5 * (nu + d) * std::log1p(q / nu);
+    }
+  };
 
   star_state prepare(const star_data& s, const star_proposal& p, const population_options& opt, std::uint64_t index) const {
     star_state st;
@@ -975,10 +991,11 @@ class population_engine {
     std::gamma_distribution<double> chi2(0.5 * opt.student_dof, 2.0);
     st.eps.resize(mq, l);
     st.log_t_eps.resize(mq);
+    const log_t_density log_t(static_cast<double>(l), opt.student_dof);
     for (Eigen::Index r = 0; r < mq; ++r) {
       for (Eigen::Index j = 0; j < l; ++j) st.eps(r, j) = n01(rng);
       if (std::isfinite(opt.student_dof)) st.eps.row(r) *= std::sqrt(opt.student_dof / chi2(rng));
-      st.log_t_eps(r) = log_t(st.eps.row(r).squaredNorm(), static_cast<double>(l), opt.student_dof);
+      st.log_t_eps(r) = log_t(st.eps.row(r).squaredNorm());
     }
     st.u_prior.resize(mp, l);
     st.log_p_prior.resize(mp);
@@ -1000,7 +1017,7 @@ class population_engine {
       for (Eigen::Index r = mq; r < mq_big; ++r) {
         for (Eigen::Index j = 0; j < l; ++j) st.eps(r, j) = n01(rng2);
         if (std::isfinite(opt.student_dof)) st.eps.row(r) *= std::sqrt(opt.student_dof / chi2(rng2));
-        st.log_t_eps(r) = log_t(st.eps.row(r).squaredNorm(), static_cast<double>(l), opt.student_dof);
+        st.log_t_eps(r) = log_t(st.eps.row(r).squaredNorm());
       }
       st.u_prior.conservativeResize(mp_big, l);
       st.log_p_prior.conservativeResize(mp_big);
@@ -1041,7 +1058,7 @@ class population_engine {
     double* us = logq + mu;     // the m draws u_r, row-major m × l
     double* lqt = us + mu * lu;  // log t-proposal density of each draw
     const Eigen::VectorXd centre = st.a + st.b * (lambda - st.mu_g);
-    const double dl = static_cast<double>(l);
+    const log_t_density log_t(static_cast<double>(l), opt.student_dof);
     // the draws and their proposal densities as whole-matrix products (proposal rows
     // u = centre + L ε, prior rows z = L⁻¹ (u − centre)), then the prior density, the mixture
     // weight and the map to θ vectorised over rows (the hot loop's libm calls;
@@ -1055,15 +1072,11 @@ class population_engine {
     for (Eigen::Index r = 0; r < mq; ++r) lqt[r] = st.log_t_eps(r) - st.log_det;
     for (Eigen::Index r = mq; r < m; ++r) {
       logq[r] = st.log_p_prior(r - mq);
-      lqt[r] = log_t(z.col(r - mq).squaredNorm(), dl, opt.student_dof) - st.log_det;
+      lqt[r] = log_t(z.col(r - mq).squaredNorm()) - st.log_det;
     }
     local_.log_density_rows(us, lu, static_cast<std::size_t>(mq), logq);  // logq holds log p(u) here
     log_mixture_rows(logq, lqt, log_wq, log_wp, mu);  // log p(u) − log q_mix(u), then + log L
-    for (std::size_t r = 0; r < mu; ++r) {
-      theta[r * p] = lambda(0);
-      theta[r * p + 1] = lambda(1);
-    }
-    local_.theta_rows(us, lu, mu, theta, p, 2);
+    theta_rows(lambda, us, lu, mu, theta, p);
     const double mx = add_log_likelihood(sim, lik, theta, out, m, logq);
     star_value v;
     if (!std::isfinite(mx)) return v;
@@ -1120,27 +1133,31 @@ class population_engine {
     std::normal_distribution<double> n01(0.0, 1.0);
     std::gamma_distribution<double> chi2(0.5 * opt.student_dof, 2.0);
     const Eigen::VectorXd centre = st.a + st.b * (lambda - st.mu_g);
-    Eigen::MatrixXd us(m, l);
-    Eigen::VectorXd lw(m), lqt(m), e(l), z(l);
+    using row_major = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    row_major us(m, l), eps(mq, l);
+    Eigen::VectorXd lw(m), lqt(m);
     buf.resize(static_cast<std::size_t>(m) * (p + k));
     double* theta = buf.data();
     double* out = theta + static_cast<std::size_t>(m) * p;
     const double dl = static_cast<double>(l);
-    for (Eigen::Index r = 0; r < m; ++r) {
-      Eigen::VectorXd u(l);
-      if (r < mq) {
-        for (Eigen::Index j = 0; j < l; ++j) e(j) = n01(rng);
-        if (std::isfinite(opt.student_dof)) e *= std::sqrt(opt.student_dof / chi2(rng));
-        u = centre + st.chol * e;
-      } else {
-        local_.sample_u(rng, u.data());
-      }
-      z = st.chol.template triangularView<Eigen::Lower>().solve(u - centre);
-      lw(r) = local_.log_density_u(u.data());
-      lqt(r) = log_t(z.squaredNorm(), dl, opt.student_dof) - st.log_det;
-      us.row(r) = u.transpose();
-      put_theta(theta + static_cast<std::size_t>(r) * p, lambda, u);
+    const log_t_density log_t(dl, opt.student_dof);
+    // the draws, row by row from one stream (t-proposal rows: l normals and a χ² each; prior rows)
+    for (Eigen::Index r = 0; r < mq; ++r) {
+      for (Eigen::Index j = 0; j < l; ++j) eps(r, j) = n01(rng);
+      if (std::isfinite(opt.student_dof)) eps.row(r) *= std::sqrt(opt.student_dof / chi2(rng));
     }
+    for (Eigen::Index r = mq; r < m; ++r) local_.sample_u(rng, us.row(r).data());
+    // then everything else over all rows at once, as in star_at_with: u = centre + L ε and
+    // z = L⁻¹ (u − centre) (= ε on the proposal rows), the proposal and prior densities, θ
+    us.topRows(mq).noalias() = eps * st.chol.transpose();
+    us.topRows(mq).rowwise() += centre.transpose();
+    for (Eigen::Index r = 0; r < mq; ++r) lqt(r) = log_t(eps.row(r).squaredNorm()) - st.log_det;
+    const Eigen::MatrixXd z = st.chol.template triangularView<Eigen::Lower>().solve(
+        (us.bottomRows(mp).rowwise() - centre.transpose()).transpose());
+    for (Eigen::Index r = mq; r < m; ++r) lqt(r) = log_t(z.col(r - mq).squaredNorm()) - st.log_det;
+    const auto mu = static_cast<std::size_t>(m), lu = static_cast<std::size_t>(l);
+    local_.log_density_rows(us.data(), lu, mu, lw.data());
+    theta_rows(lambda, us.data(), lu, mu, theta, p);
     log_mixture_rows(lw.data(), lqt.data(), log_wq, log_wp, static_cast<std::size_t>(m));
     const double mx = add_log_likelihood(*sim_, st.lik, theta, out, m, lw.data());
     if (!std::isfinite(mx)) return;  // nothing learnt: keep the proposal

@@ -26,6 +26,18 @@
 
 namespace chempp::inference {
 
+namespace detail {
+/// The offsets 0, s, 2 s, ... (lane l: l·s) as a batch of 64-bit integers, for `B::gather` of one
+/// column of B::size rows with stride s (the row loops of the population engine: writing the
+/// lanes as scalars and reading them back as a vector stalls on store forwarding).
+template <class B>
+[[nodiscard]] xsimd::batch<std::int64_t, typename B::arch_type> lane_offsets(std::size_t s) noexcept {
+  alignas(64) std::int64_t off[B::size];
+  for (std::size_t l = 0; l < B::size; ++l) off[l] = static_cast<std::int64_t>(l * s);
+  return xsimd::batch<std::int64_t, typename B::arch_type>::load_aligned(off);
+}
+}  // namespace detail
+
 /// Observational data of one star: values, uncertainties and which observables were measured.
 struct star_data {
   Eigen::VectorXd x;                         ///< observables [dex]; ignored where not measured
@@ -114,12 +126,11 @@ class star_likelihood {
   void add_rows(const double* f, std::size_t n, std::size_t k, double* lw) const noexcept {
     using B = xsimd::batch<double>;
     alignas(64) double buf[B::size];
+    const auto rows = detail::lane_offsets<B>(k);  // f_m of B rows in one gather
     std::size_t r0 = 0;
     for (; r0 + B::size <= n; r0 += B::size) {
-      const B q = whitened_norm2<B>([&](std::size_t a) {
-        for (std::size_t l = 0; l < B::size; ++l) buf[l] = f[(r0 + l) * k + static_cast<std::size_t>(index_[a])];
-        return B::load_aligned(buf);
-      });
+      const double* fr = f + r0 * k;
+      const B q = whitened_norm2<B>([&](std::size_t a) { return B::gather(fr + index_[a], rows); });
       q.store_aligned(buf);
       for (std::size_t l = 0; l < B::size; ++l) lw[r0 + l] += std::isfinite(buf[l]) ? log_norm_ - 0.5 * buf[l] : -INFINITY;
     }

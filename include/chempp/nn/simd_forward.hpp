@@ -184,17 +184,29 @@ class simd_mlp {
   template <std::size_t U>
   void block(const T* x, T* y, std::size_t s0) const noexcept {
     using V = kernels::multi<batch_type, int(U)>;
+    constexpr std::size_t group = U * lanes;  // samples of the block
+    constexpr std::size_t chunk = 16;         // features staged at a time
     V buf[2][max_width];
-    alignas(64) T tmp[U * lanes];
+    alignas(64) T tmp[chunk * group];
     const std::size_t n_in = input_size(), n_out = output_size();
-    for (std::size_t f = 0; f < n_in; ++f) {
-      for (std::size_t l = 0; l < U * lanes; ++l) tmp[l] = x[(s0 + l) * n_in + f];
-      buf[0][f] = V::load(tmp);
+    // Inputs: read x in memory order (sample by sample), transpose through `tmp` in L1.
+    for (std::size_t f0 = 0; f0 < n_in; f0 += chunk) {
+      const std::size_t nf = std::min(chunk, n_in - f0);
+      for (std::size_t l = 0; l < group; ++l) {
+        const T* xs = x + (s0 + l) * n_in + f0;
+        for (std::size_t f = 0; f < nf; ++f) tmp[f * group + l] = xs[f];
+      }
+      for (std::size_t f = 0; f < nf; ++f) buf[0][f0 + f] = V::load(tmp + f * group);
     }
     const V* out = kernels::mlp_forward(layout_, params_.data(), buf[0], buf[1]);
-    for (std::size_t o = 0; o < n_out; ++o) {
-      out[o].store(tmp);
-      for (std::size_t l = 0; l < U * lanes; ++l) y[(s0 + l) * n_out + o] = tmp[l];
+    // Outputs: transpose through `tmp`, then write y in memory order.
+    for (std::size_t o0 = 0; o0 < n_out; o0 += chunk) {
+      const std::size_t no = std::min(chunk, n_out - o0);
+      for (std::size_t o = 0; o < no; ++o) out[o0 + o].store(tmp + o * group);
+      for (std::size_t l = 0; l < group; ++l) {
+        T* ys = y + (s0 + l) * n_out + o0;
+        for (std::size_t o = 0; o < no; ++o) ys[o] = tmp[o * group + l];
+      }
     }
   }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 /// \file
-/// The one thread-pool idiom chempp uses: run `work(id)` for id = 0 … workers−1, each on its own
-/// std::thread (in the calling thread when there is one worker), join them all, then rethrow the
+/// The one thread-pool idiom chempp uses: run `work(id)` for id = 0 … workers−1, id 0 in the
+/// calling thread and each other id on its own std::thread, join them all, then rethrow the
 /// exception of the lowest-numbered worker that failed. No global pool, no state kept. Every id
 /// runs exactly once: when the system refuses another thread (std::system_error), the remaining
 /// ids run one after another in the calling thread, so callers that partition work by id lose
@@ -34,14 +34,16 @@ void run_workers(std::size_t workers, Work&& work) {
         errors[id] = std::current_exception();
       }
     };
-    for (std::size_t id = 0; id < workers; ++id) {
+    std::size_t spawned = 1;
+    for (; spawned < workers; ++spawned) {
       try {
-        pool.emplace_back(run, id);
+        pool.emplace_back(run, spawned);
       } catch (const std::system_error&) {
-        for (std::size_t rest = id; rest < workers; ++rest) run(rest);  // no more threads: run here
         break;
       }
     }
+    run(0);  // the calling thread is worker 0 (one thread start less per call)
+    for (std::size_t rest = spawned; rest < workers; ++rest) run(rest);  // no more threads: run here
   }  // jthreads join here
   for (auto& e : errors) {
     if (e) std::rethrow_exception(e);

@@ -55,6 +55,8 @@
 #include "chempp/inference/prior.hpp"
 #include "chempp/inference/simulator.hpp"
 #include "chempp/inference/star_likelihood.hpp"
+#include "chempp/kernels/random.hpp"
+#include "chempp/kernels/simd.hpp"
 
 namespace chempp::inference {
 
@@ -867,6 +869,15 @@ class population_engine {
     for (; r + B::size <= n; r += B::size) xsimd::exp(B::load_unaligned(x + r) - B(mx)).store_unaligned(w + r);
     for (; r < n; ++r) w[r] = std::exp(x[r] - mx);
   }
+  // Rows r0 … r0 + n − 1 of the column-major `eps`: entry (r, j) is draw r of dimension j's
+  // counter-based standard-normal stream of `key` (kernels/random.hpp; vectorised, and a draw's
+  // value does not depend on how many are taken at once, so more rows extend the same draws).
+  static void normal_rows(std::uint64_t key, Eigen::MatrixXd& eps, Eigen::Index r0, Eigen::Index n) {
+    if (n <= 0) return;
+    for (Eigen::Index j = 0; j < eps.cols(); ++j)
+      kernels::normal_fill(kernels::dimension_key(key, static_cast<std::uint64_t>(j)), static_cast<std::uint64_t>(r0),
+                           &eps(r0, j), static_cast<std::size_t>(n));
+  }
   // θ_r = (Λ, θ_local(u_r)) for the m rows u_r of the row-major m × l array `us`, into the
   // row-major m × p array `theta`.
   void theta_rows(const Eigen::Vector2d& lambda, const double* us, std::size_t l, std::size_t m, double* theta,
@@ -987,13 +998,13 @@ class population_engine {
     const std::size_t m = opt.samples_per_star;
     const auto mp = static_cast<Eigen::Index>(std::max<double>(1.0, std::round(opt.defensive_fraction * static_cast<double>(m))));
     const auto mq = static_cast<Eigen::Index>(m) - mp;
-    std::normal_distribution<double> n01(0.0, 1.0);
+    const std::uint64_t key = rng();  // of the star's normal streams
     std::gamma_distribution<double> chi2(0.5 * opt.student_dof, 2.0);
     st.eps.resize(mq, l);
+    normal_rows(key, st.eps, 0, mq);
     st.log_t_eps.resize(mq);
     const log_t_density log_t(static_cast<double>(l), opt.student_dof);
     for (Eigen::Index r = 0; r < mq; ++r) {
-      for (Eigen::Index j = 0; j < l; ++j) st.eps(r, j) = n01(rng);
       if (std::isfinite(opt.student_dof)) st.eps.row(r) *= std::sqrt(opt.student_dof / chi2(rng));
       st.log_t_eps(r) = log_t(st.eps.row(r).squaredNorm());
     }
@@ -1014,8 +1025,8 @@ class population_engine {
       std::mt19937_64 rng2((opt.seed ^ 0x2545F4914F6CDD1DULL) * 0x9E3779B97F4A7C15ULL + index);
       st.eps.conservativeResize(mq_big, l);
       st.log_t_eps.conservativeResize(mq_big);
+      normal_rows(key, st.eps, mq, mq_big - mq);  // the next draws of the same streams
       for (Eigen::Index r = mq; r < mq_big; ++r) {
-        for (Eigen::Index j = 0; j < l; ++j) st.eps(r, j) = n01(rng2);
         if (std::isfinite(opt.student_dof)) st.eps.row(r) *= std::sqrt(opt.student_dof / chi2(rng2));
         st.log_t_eps(r) = log_t(st.eps.row(r).squaredNorm());
       }
@@ -1130,20 +1141,22 @@ class population_engine {
     const double log_wq = std::log(static_cast<double>(mq) / static_cast<double>(m));
     const double log_wp = std::log(static_cast<double>(mp) / static_cast<double>(m));
     std::mt19937_64 rng(seed);
-    std::normal_distribution<double> n01(0.0, 1.0);
+    const std::uint64_t key = rng();  // of the normal streams
     std::gamma_distribution<double> chi2(0.5 * opt.student_dof, 2.0);
     const Eigen::VectorXd centre = st.a + st.b * (lambda - st.mu_g);
     using row_major = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    row_major us(m, l), eps(mq, l);
+    row_major us(m, l);
+    Eigen::MatrixXd eps(mq, l);
     Eigen::VectorXd lw(m), lqt(m);
     buf.resize(static_cast<std::size_t>(m) * (p + k));
     double* theta = buf.data();
     double* out = theta + static_cast<std::size_t>(m) * p;
     const double dl = static_cast<double>(l);
     const log_t_density log_t(dl, opt.student_dof);
-    // the draws, row by row from one stream (t-proposal rows: l normals and a χ² each; prior rows)
+    // the draws: t-proposal rows (l normals from the counter-based streams, a χ² each from rng),
+    // then the prior rows
+    normal_rows(key, eps, 0, mq);
     for (Eigen::Index r = 0; r < mq; ++r) {
-      for (Eigen::Index j = 0; j < l; ++j) eps(r, j) = n01(rng);
       if (std::isfinite(opt.student_dof)) eps.row(r) *= std::sqrt(opt.student_dof / chi2(rng));
     }
     for (Eigen::Index r = mq; r < m; ++r) local_.sample_u(rng, us.row(r).data());

@@ -239,6 +239,7 @@ TEST_CASE("kernels: double tanh within 3e-16 absolute and 6e-16 relative of the 
     kn::tanh_fn::apply(M::load(xs)).store(ys);
     for (std::size_t l = 0; l < M::lanes; ++l) {
       CHECK(ys[l] == kn::tanh_fn::apply(xs[l]));  // the same arithmetic on every value type
+      CHECK(kn::tanh_fn::apply(-xs[l]) == -ys[l]);  // exactly odd (negative arguments: the same formula)
       check_one(xs[l], ys[l]);
     }
   }

@@ -244,7 +244,8 @@ TEST_CASE("population engine: a posterior far narrower than the first grid (all 
   // singular node covariance (before the fix: numerical_error). The engine must shrink onto it.
   // Tolerances: σ to 6 %, log Z to 4 standard errors; the mean to 0.5σ and HPD levels to 0.1,
   // because proposals without the Λ–θ correlation leave a bias of 0.2–0.35σ in the mean here
-  // (measured: 0.34σ in α with this seed; the flow's proposals carry the correlation, and the
+  // (measured with this seed: 0.34σ in α with the engine's draws before 2026-12-02, 0.08σ in α and
+  // 0.11σ in β with the counter-based normals since; the flow's proposals carry the correlation, and the
   // engine agrees with NUTS to ≤ 0.12σ on the paper's galaxies, docs/inference.md).
   auto rng = chempp::test::seeded_rng(4242);
   const auto p = make_problem(rng, 200, false, false, 0.01);
@@ -272,6 +273,15 @@ TEST_CASE("population engine rejects bad input, naming the star") {
   CHECK_THROWS_WITH_AS(static_cast<void>(engine.infer(p.stars, props)), doctest::Contains("sigma[0]"),
                        chempp::invalid_argument);
   p.stars[2].sigma(0) = 0.1;
+  inf::population_options o;
+  o.pilot_samples = 0;  // adapt_iterations > 0 needs pilot draws
+  CHECK_THROWS_WITH_AS(static_cast<void>(engine.infer(p.stars, props, o)), doctest::Contains("pilot_samples"),
+                       chempp::invalid_argument);
+  o.adapt_iterations = 0;
+  o.coarse_samples_per_star = 8;
+  o.defensive_fraction = 0.95;  // round(0.95 · 8) = 8 prior draws of 8: no proposal draws left
+  CHECK_THROWS_WITH_AS(static_cast<void>(engine.infer(p.stars, props, o)), doctest::Contains("defensive_fraction"),
+                       chempp::invalid_argument);
   props.pop_back();
   CHECK_THROWS_AS(static_cast<void>(engine.infer(p.stars, props)), chempp::invalid_argument);
   CHECK_THROWS_AS(inf::population_engine(sim, p.local, p.local), chempp::invalid_argument);

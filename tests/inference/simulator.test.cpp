@@ -20,7 +20,7 @@ TEST_CASE("emulator_simulator: observables are the listed network outputs, conve
   const nn::simd_mlp<float> kernel(net.cast<float>());
   auto rng = chempp::test::seeded_rng(71);
   std::normal_distribution<double> nd;
-  const std::size_t n = 70;  // block, single-register and per-sample paths of the kernel
+  const std::size_t n = 85;  // the 4-register, 1-register and per-sample paths for 4, 8 and 16 lanes
   std::vector<double> theta(n * 6);
   for (auto& v : theta) v = nd(rng);
   std::vector<float> xf(theta.begin(), theta.end()), y(n * 9);

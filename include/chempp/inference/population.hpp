@@ -99,7 +99,7 @@ class unbounded_map {
   /// (`factor_log_density`, `factor_theta`), with xsimd's exp/log1p (within 2 ulp of libm's).
   void log_density_rows(const double* u, std::size_t ld, std::size_t n, double* out) const noexcept {
     using B = xsimd::batch<double>;
-    const auto rows = detail::lane_offsets<B>(ld);  // one gather per column of B rows
+    const auto rows = kernels::lane_offsets<B>(ld);  // one gather per column of B rows
     const auto& fs = prior_->factors();
     std::size_t r0 = 0;
     for (; r0 + B::size <= n; r0 += B::size) {
@@ -114,7 +114,7 @@ class unbounded_map {
   void theta_rows(const double* u, std::size_t ld, std::size_t n, double* theta, std::size_t tp, std::size_t off) const noexcept {
     using B = xsimd::batch<double>;
     alignas(64) double tmp[B::size];
-    const auto rows = detail::lane_offsets<B>(ld);  // one gather per column of B rows
+    const auto rows = kernels::lane_offsets<B>(ld);  // one gather per column of B rows
     const auto& fs = prior_->factors();
     std::size_t r0 = 0;
     for (; r0 + B::size <= n; r0 += B::size)
@@ -938,6 +938,16 @@ class population_engine {
       chempp::detail::throw_argument(fn, "samples_per_star", "must be >= 8", static_cast<double>(o.samples_per_star));
     if (!(o.defensive_fraction > 0.0 && o.defensive_fraction < 1.0))
       chempp::detail::throw_argument(fn, "defensive_fraction", "must lie in (0, 1)", o.defensive_fraction);
+    if (o.adapt_iterations > 0 && o.pilot_samples < 8)
+      chempp::detail::throw_argument(fn, "pilot_samples", "must be >= 8 when adapt_iterations > 0",
+                                     static_cast<double>(o.pilot_samples));
+    // every sample count keeps draws of both mixture components: round(fraction · n) prior draws
+    // (at least one) and the rest from the t proposal (at least one)
+    for (const std::size_t n : {o.samples_per_star, o.coarse_samples_per_star, o.pilot_samples}) {
+      const double prior_draws = std::max(1.0, std::round(o.defensive_fraction * static_cast<double>(n)));
+      if (n >= 8 && prior_draws >= static_cast<double>(n))
+        chempp::detail::throw_argument(fn, "defensive_fraction", "leaves no proposal draws of a sample count", o.defensive_fraction);
+    }
     check_positive(fn, "proposal_scale", o.proposal_scale);
     check_positive(fn, "student_dof", o.student_dof);
     if (o.grid_points < 5 || o.coarse_grid_points < 5)
@@ -947,9 +957,11 @@ class population_engine {
   }
 
   // log density of the standard multivariate t (dimension d, ν dof; ν = ∞: the standard normal)
-  // at squared norm q: log Γ((ν+d)/2) − log Γ(ν/2) − (d/2) log(νπ) − ((ν+d)/2) log(1 + q/ν). The
-  // q-free terms are computed once per (d, ν) (`log_t_density`; the lgamma and log calls were ~4 %
-  // of the population hot loop), the same operations in the same order as written above.
+  // at squared norm q: log Γ((ν+d)/2) − log Γ(ν/2) − (d/2) log(νπ) − ((ν+d)/2) log(1 + q/ν)
+  // (Kotz & Nadarajah 2004, "Multivariate t Distributions and Their Applications", eq. 1.1, with
+  // identity scale). The q-free terms (`norm`, subtracted for ν = ∞) are computed once per
+  // (d, ν): the lgamma and log calls per row were ~4 % of bench_population's hot loop (perf,
+  // 2026-12-02); the same operations in the same order as before, so the values are unchanged.
   struct log_t_density {
     double d, nu, norm;
     log_t_density(double d_, double nu_) : d(d_), nu(nu_) {
@@ -1018,7 +1030,8 @@ class population_engine {
     }
     st.mq_std = mq;
     st.mp_std = mp;
-    if (opt.evidence_samples_per_star > m) {  // more draws of both components, from their own stream
+    if (opt.evidence_samples_per_star > m) {  // more draws of both components: the normals continue
+                                              // the star's streams, χ² and prior draws from rng2
       const double scale = static_cast<double>(opt.evidence_samples_per_star) / static_cast<double>(m);
       const auto mq_big = static_cast<Eigen::Index>(std::round(scale * static_cast<double>(mq)));
       const auto mp_big = static_cast<Eigen::Index>(std::round(scale * static_cast<double>(mp)));

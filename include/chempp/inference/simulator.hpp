@@ -56,7 +56,7 @@ class emulator_simulator {
         chempp::detail::throw_argument("emulator_simulator", "outputs", "names an output beyond the network's",
                                        static_cast<double>(o));
     for (std::size_t j = 0; j < outputs_.size(); ++j)  // runs of consecutive outputs
-      if (j == 0 || outputs_[j] != outputs_[j - 1] + 1) runs_.push_back({outputs_[j], j, 1});
+      if (j == 0 || outputs_[j] != outputs_[j - 1] + 1) runs_.push_back(output_run{outputs_[j], j, 1});
       else ++runs_.back().length;
   }
   [[nodiscard]] std::size_t n_parameters() const noexcept { return net_.input_size(); }
@@ -71,22 +71,22 @@ class emulator_simulator {
     for (std::size_t i = 0; i < n * p; ++i) x[i] = static_cast<value_type>(theta[i]);
     net_(x.data(), y.data(), n);
     // the observables as runs of consecutive outputs (plain copies: an index list per sample
-    // compiled to gathers, ~4 % of the population hot loop)
+    // compiled to gathers, ~4 % of bench_population's hot loop in perf, 2026-12-02)
     for (std::size_t s = 0; s < n; ++s)
-      for (const auto& run : runs_) {
-        const value_type* src = y.data() + s * r + run.first_output;
-        double* dst = out + s * k + run.first_observable;
-        for (std::size_t t = 0; t < run.length; ++t) dst[t] = static_cast<double>(src[t]);
+      for (const auto& o : runs_) {
+        const value_type* src = y.data() + s * r + o.first_output;
+        double* dst = out + s * k + o.first_observable;
+        for (std::size_t t = 0; t < o.length; ++t) dst[t] = static_cast<double>(src[t]);
       }
   }
 
  private:
-  struct run {
+  struct output_run {  // outputs first_output … + length − 1 → observables first_observable …
     std::size_t first_output, first_observable, length;
   };
   Net net_;
   std::vector<std::size_t> outputs_;
-  std::vector<run> runs_;
+  std::vector<output_run> runs_;
 };
 
 /// GCE policy: runs a CHEMPY-like model (`model.make_workspace()`, `model.run(params, ws)`

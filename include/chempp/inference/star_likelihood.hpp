@@ -23,20 +23,9 @@
 
 #include "chempp/core/compat_xsimd.hpp"
 #include "chempp/core/error.hpp"
+#include "chempp/kernels/simd.hpp"
 
 namespace chempp::inference {
-
-namespace detail {
-/// The offsets 0, s, 2 s, ... (lane l: l·s) as a batch of 64-bit integers, for `B::gather` of one
-/// column of B::size rows with stride s (the row loops of the population engine: writing the
-/// lanes as scalars and reading them back as a vector stalls on store forwarding).
-template <class B>
-[[nodiscard]] xsimd::batch<std::int64_t, typename B::arch_type> lane_offsets(std::size_t s) noexcept {
-  alignas(64) std::int64_t off[B::size];
-  for (std::size_t l = 0; l < B::size; ++l) off[l] = static_cast<std::int64_t>(l * s);
-  return xsimd::batch<std::int64_t, typename B::arch_type>::load_aligned(off);
-}
-}  // namespace detail
 
 /// Observational data of one star: values, uncertainties and which observables were measured.
 struct star_data {
@@ -126,7 +115,7 @@ class star_likelihood {
   void add_rows(const double* f, std::size_t n, std::size_t k, double* lw) const noexcept {
     using B = xsimd::batch<double>;
     alignas(64) double buf[B::size];
-    const auto rows = detail::lane_offsets<B>(k);  // f_m of B rows in one gather
+    const auto rows = kernels::lane_offsets<B>(k);  // f_m of B rows in one gather
     std::size_t r0 = 0;
     for (; r0 + B::size <= n; r0 += B::size) {
       const double* fr = f + r0 * k;

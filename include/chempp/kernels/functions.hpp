@@ -169,8 +169,9 @@ struct identity_fn {
 ///    10 multiply-adds, no exp call (the SIMD exp had a second division), and for k = 0
 ///    (|c| < 0.17) the numerator is -2 r O with no cancellation, so small arguments keep their
 ///    relative accuracy. Negative arguments take the same formula (2^k up to 2^58, the quotient
-///    tends to -1) instead of an |x| and a sign select: two operations fewer, ~7 % less time per
-///    register (a throwaway micro-benchmark, 2026-12-02). Error against tanh ≤ 3e-16 absolute and
+///    tends to -1; rounding commutes with the power-of-two scaling, so the result is still exactly
+///    odd) instead of an |x| and a sign select: two operations fewer, ~7 % less time per register
+///    (docs/kernels.md, 2026-12-02). Error against tanh ≤ 3e-16 absolute and
 ///    ≤ 6e-16 relative (tested);
 ///  * float values: the rational x P(x²)/Q(x²) of degree 4/4 on x clamped to [-8.17, 8.17], fitted
 ///    by benchmarks/scripts/fit_tanh_float.py: relative error 2.2e-8 in exact arithmetic, ≤ 4e-7

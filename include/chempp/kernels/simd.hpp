@@ -129,6 +129,18 @@ inline B fused_multiply_add(const B& x, const B& y, const B& z) {
 #endif
 }
 
+/// The offsets 0, s, 2 s, … (lane l: l·s) as a batch of integers of B's lane width, for
+/// `B::gather` of one column of B::size rows with stride s (the row loops of the population
+/// engine and the likelihood: writing lanes as scalars and reading them back as one vector stalls
+/// on store forwarding).
+template <class B>
+[[nodiscard]] inline xsimd::batch<xsimd::as_integer_t<typename B::value_type>, typename B::arch_type> lane_offsets(std::size_t s) noexcept {
+  using I = xsimd::as_integer_t<typename B::value_type>;
+  alignas(64) I off[B::size];
+  for (std::size_t l = 0; l < B::size; ++l) off[l] = static_cast<I>(l * s);
+  return xsimd::batch<I, typename B::arch_type>::load_aligned(off);
+}
+
 template <class B, int K>
 inline multi<B, K> fma(const multi<B, K>& a, const multi<B, K>& b, const multi<B, K>& c) {
   return detail::each<multi<B, K>>(typename multi<B, K>::seq{},

@@ -76,7 +76,8 @@ class simd_mlp {
   using aligned_vector = std::vector<T, xsimd::aligned_allocator<T, 64>>;
   /// Samples per SIMD register.
   static constexpr std::size_t lanes = batch_type::size;
-  /// Widest layer supported (stack scratch is `2 * max_width * 4 * lanes` scalars).
+  /// Widest layer supported (stack scratch is `2 * max_width * 4 * lanes` scalars in the block
+  /// path, plus 16 × 4 × lanes for staging inputs and outputs).
   static constexpr std::size_t max_width = 256;
 
   simd_mlp() = default;

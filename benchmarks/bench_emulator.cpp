@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "chempp/nn/simd_forward.hpp"
@@ -63,7 +64,7 @@ void BM_simd(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  state.SetLabel(nn::simd_mlp<T>::arch_name());
+  state.SetLabel(std::string(nn::simd_mlp<T>::arch_name()) + ", " + chempp::bench::paper_emulator_source());
   set_counters(state, n);
   chempp::bench::roofline<T>(state, 2.0 * kernel.multiply_adds() * double(n) * double(state.iterations()));
 }

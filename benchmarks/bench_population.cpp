@@ -78,6 +78,7 @@ void BM_population_hot_loop(benchmark::State& state) {
     benchmark::DoNotOptimize(post.mean.data());
   }
   state.counters["stars"] = double(n);
+  state.SetLabel(chempp::bench::paper_emulator_source());
   state.counters["simulations_per_s"] = benchmark::Counter(sims, benchmark::Counter::kIsRate);
   chempp::bench::roofline<float>(state, 2.0 * pb.sim.network().multiply_adds() * sims, threads);
 }

@@ -878,6 +878,20 @@ class population_engine {
       kernels::normal_fill(kernels::dimension_key(key, static_cast<std::uint64_t>(j)), static_cast<std::uint64_t>(r0),
                            &eps(r0, j), static_cast<std::size_t>(n));
   }
+  // The rows of one importance-sampling pass (star_at_with, adapt): `us` (row-major m × l) holds
+  // the prior draws in its last m − mq rows; its first mq rows become u_r = centre + L ε_r (ε: the
+  // mq rows of `eps`), and lqt[r] = log t(|L⁻¹(u_r − centre)|²) − log det L for the prior rows.
+  template <class Eps, class LogT, class Us>  // (LogT: log_t_density, declared below)
+  static void proposal_rows(const star_state& st, const Eps& eps, const Eigen::VectorXd& centre, const LogT& log_t,
+                            Us& us, double* lqt) {
+    const Eigen::Index mq = eps.rows(), m = us.rows();
+    us.topRows(mq).noalias() = eps * st.chol.transpose();
+    us.topRows(mq).rowwise() += centre.transpose();
+    const Eigen::MatrixXd z = st.chol.template triangularView<Eigen::Lower>().solve(
+        (us.bottomRows(m - mq).rowwise() - centre.transpose()).transpose());
+    for (Eigen::Index r = mq; r < m; ++r) lqt[r] = z.col(r - mq).squaredNorm();
+    log_t.rows(lqt + mq, static_cast<std::size_t>(m - mq), st.log_det);
+  }
   // θ_r = (Λ, θ_local(u_r)) for the m rows u_r of the row-major m × l array `us`, into the
   // row-major m × p array `theta`.
   void theta_rows(const Eigen::Vector2d& lambda, const double* us, std::size_t l, std::size_t m, double* theta,
@@ -960,15 +974,14 @@ class population_engine {
   // at squared norm q: log Γ((ν+d)/2) − log Γ(ν/2) − (d/2) log(νπ) − ((ν+d)/2) log(1 + q/ν)
   // (Kotz & Nadarajah 2004, "Multivariate t Distributions and Their Applications", eq. 1.1, with
   // identity scale). The q-free terms (`norm`, subtracted for ν = ∞) are computed once per
-  // (d, ν): the lgamma and log calls per row were ~4 % of bench_population's hot loop (perf,
-  // 2026-12-02); the same operations in the same order as before, so the values are unchanged.
+  // (d, ν) (the lgamma and log calls per row were ~4 % of bench_population's hot loop, perf
+  // 2026-12-02), the rest over rows (`rows`).
   struct log_t_density {
     double d, nu, norm;
     log_t_density(double d_, double nu_) : d(d_), nu(nu_) {
       norm = std::isfinite(nu) ? log_gamma(0.5 * (nu + d)) - log_gamma(0.5 * nu) - 0.5 * d * std::log(nu * std::numbers::pi)
                                : 0.5 * d * std::log(2.0 * std::numbers::pi);
     }
-    double operator()(double q) const { return at(q); }
     // the formula for V = double or an xsimd batch of doubles (xsimd's log1p: within 2 ulp of libm's)
     template <class V>
     V at(const V& q) const {
@@ -976,7 +989,7 @@ class population_engine {
       if (!std::isfinite(nu)) return V(-0.5) * q - V(norm);
       return V(norm) - V(0.5 * (nu + d)) * log1p(q / V(nu));
     }
-    // y[r] = (*this)(y[r]) − shift for r < n, vectorised over rows (the per-row libm log1p was
+    // y[r] = log t(y[r]) − shift for r < n, vectorised over rows (the per-row libm log1p was
     // ~3 % of bench_population's hot loop with the paper's emulator, perf 2026-12-02)
     void rows(double* y, std::size_t n, double shift) const noexcept {
       using B = xsimd::batch<double>;
@@ -1112,17 +1125,10 @@ class population_engine {
     // weight and the map to θ vectorised over rows (the hot loop's libm calls;
     // unbounded_map::log_density_rows / theta_rows, log_mixture_rows)
     Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> u_all(us, m, l);
-    u_all.topRows(mq).noalias() = st.eps.topRows(mq) * st.chol.transpose();
-    u_all.topRows(mq).rowwise() += centre.transpose();
     u_all.bottomRows(mp) = st.u_prior.topRows(mp);
-    const Eigen::MatrixXd z = st.chol.template triangularView<Eigen::Lower>().solve(
-        (u_all.bottomRows(mp).rowwise() - centre.transpose()).transpose());
+    proposal_rows(st, st.eps.topRows(mq), centre, log_t, u_all, lqt);
     for (Eigen::Index r = 0; r < mq; ++r) lqt[r] = st.log_t_eps(r) - st.log_det;
-    for (Eigen::Index r = mq; r < m; ++r) {
-      logq[r] = st.log_p_prior(r - mq);
-      lqt[r] = z.col(r - mq).squaredNorm();
-    }
-    log_t.rows(lqt + mq, static_cast<std::size_t>(mp), st.log_det);
+    for (Eigen::Index r = mq; r < m; ++r) logq[r] = st.log_p_prior(r - mq);
     local_.log_density_rows(us, lu, static_cast<std::size_t>(mq), logq);  // logq holds log p(u) here
     log_mixture_rows(logq, lqt, log_wq, log_wp, mu);  // log p(u) − log q_mix(u), then + log L
     theta_rows(lambda, us, lu, mu, theta, p);
@@ -1200,13 +1206,9 @@ class population_engine {
     for (Eigen::Index r = mq; r < m; ++r) local_.sample_u(rng, us.row(r).data());
     // then everything else over all rows at once, as in star_at_with: u = centre + L ε and
     // z = L⁻¹ (u − centre) (= ε on the proposal rows), the proposal and prior densities, θ
-    us.topRows(mq).noalias() = eps * st.chol.transpose();
-    us.topRows(mq).rowwise() += centre.transpose();
+    proposal_rows(st, eps, centre, log_t, us, lqt.data());
     for (Eigen::Index r = 0; r < mq; ++r) lqt(r) = eps.row(r).squaredNorm();
-    const Eigen::MatrixXd z = st.chol.template triangularView<Eigen::Lower>().solve(
-        (us.bottomRows(mp).rowwise() - centre.transpose()).transpose());
-    for (Eigen::Index r = mq; r < m; ++r) lqt(r) = z.col(r - mq).squaredNorm();
-    log_t.rows(lqt.data(), static_cast<std::size_t>(m), st.log_det);
+    log_t.rows(lqt.data(), static_cast<std::size_t>(mq), st.log_det);
     const auto mu = static_cast<std::size_t>(m), lu = static_cast<std::size_t>(l);
     local_.log_density_rows(us.data(), lu, mu, lw.data());
     theta_rows(lambda, us.data(), lu, mu, theta, p);

@@ -58,66 +58,12 @@
 #ifdef CHEMPP_HAVE_FITS
 #include "chempp/io/fits_catalog.hpp"
 #endif
-#ifdef CHEMPP_WITH_MPI
-#include "chempp/mpi/communicator.hpp"
-#endif
+#include "support/processes.hpp"
 
 namespace {
 
 // The processes the catalog is split over: the MPI ranks (chempp-infer-mpi) or this one process.
-class processes {
- public:
-  processes() = default;
-#ifdef CHEMPP_WITH_MPI
-  explicit processes(const chempp::mpi::communicator& c) : comm_(&c), rank_(c.rank()), size_(c.size()) {}
-#endif
-  [[nodiscard]] int rank() const noexcept { return rank_; }
-  [[nodiscard]] int size() const noexcept { return size_; }
-  [[nodiscard]] bool root() const noexcept { return rank_ == 0; }
-  // the engine's hook (empty on one process without MPI)
-  [[nodiscard]] std::function<void(std::span<std::int64_t>)> summer() const {
-#ifdef CHEMPP_WITH_MPI
-    return comm_->summer();
-#else
-    return {};
-#endif
-  }
-  [[nodiscard]] std::size_t sum(std::size_t x) const {
-#ifdef CHEMPP_WITH_MPI
-    return static_cast<std::size_t>(comm_->sum(static_cast<std::uint64_t>(x)));
-#else
-    return x;
-#endif
-  }
-  [[nodiscard]] double min(double x) const {
-#ifdef CHEMPP_WITH_MPI
-    return comm_->min(x);
-#else
-    return x;
-#endif
-  }
-  [[nodiscard]] std::vector<std::string> all_strings(const std::vector<std::string>& v) const {
-#ifdef CHEMPP_WITH_MPI
-    return comm_->all_strings(v);
-#else
-    return v;
-#endif
-  }
-  // the error with the smallest key over all processes (the same on every one), if any
-  [[nodiscard]] std::optional<std::string> first_error(const std::optional<std::pair<std::uint64_t, std::string>>& e) const {
-#ifdef CHEMPP_WITH_MPI
-    return comm_->first_error(e);
-#else
-    return e ? std::optional<std::string>(e->second) : std::nullopt;
-#endif
-  }
-
- private:
-#ifdef CHEMPP_WITH_MPI
-  const chempp::mpi::communicator* comm_ = nullptr;
-#endif
-  int rank_ = 0, size_ = 1;
-};
+using processes = chempp_examples::program_processes;
 
 bool is_fits(const std::string& path) {
   std::string lower = path;
@@ -340,10 +286,9 @@ int run(int argc, char** argv, const processes& procs) {
       std::cerr << "[chempp-infer] the truth file names population '" << label << "', which has no stars\n";
   auto set = su.set;
   set.engine.sum_over_processes = procs.summer();
-#ifdef CHEMPP_WITH_MPI
   // fault injection for the test that a dying rank is reported, not hung on (tests/programs)
-  if (const char* kill = std::getenv("CHEMPP_TEST_KILL_RANK"); kill != nullptr && std::atoi(kill) == procs.rank()) std::raise(SIGKILL);
-#endif
+  if (const char* kill = std::getenv("CHEMPP_TEST_KILL_RANK"); procs.mpi() && kill != nullptr && std::atoi(kill) == procs.rank())
+    std::raise(SIGKILL);
   nlohmann::json populations = nlohmann::json::array();
   std::vector<population_outcome> outcomes;
   bool all_converged = true;
@@ -506,23 +451,6 @@ int run(int argc, char** argv, const processes& procs) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-#ifdef CHEMPP_WITH_MPI
-  chempp::mpi::session mpi_session(argc, argv);
-  const chempp::mpi::communicator comm;
-  const processes procs(comm);
-#else
-  const processes procs;
-#endif
-  try {
-    return run(argc, argv, procs);
-  } catch (const std::exception& e) {
-    std::cerr << "chempp-infer: error" << (procs.size() > 1 ? " (rank " + std::to_string(procs.rank()) + ")" : std::string()) << ": " << e.what()
-              << '\n';
-#ifdef CHEMPP_WITH_MPI
-    // the other ranks may wait in a collective: end them all instead of hanging
-    if (procs.size() > 1) comm.abort(1);
-#endif
-    return 1;
-  }
-}
+// The work of chempp-infer and chempp-infer-mpi, compiled once; their `main` is
+// chempp_infer_main.cpp (support/program_main.hpp).
+int chempp_examples::infer_program(int argc, char** argv, const program_processes& procs) { return run(argc, argv, procs); }

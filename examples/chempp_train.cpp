@@ -17,7 +17,6 @@
 // count); rank 0 writes it (docs/survey-scale.md).
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -26,14 +25,13 @@
 
 #include "chempp/pipeline.hpp"
 #include "support/cli.hpp"
-#ifdef CHEMPP_WITH_MPI
-#include "chempp/mpi/communicator.hpp"
-#endif
+#include "support/processes.hpp"
 
-namespace {
-
-int run(int argc, char** argv, const chempp::process_split& split, bool root,
-        const std::function<std::optional<std::string>(const std::optional<std::pair<std::uint64_t, std::string>>&)>& agree) {
+// The work of chempp-train and chempp-train-mpi, compiled once; their `main` is
+// chempp_train_main.cpp (support/program_main.hpp).
+int chempp_examples::train_program(int argc, char** argv, const program_processes& procs) {
+  const chempp::process_split split = procs.split();
+  const bool root = procs.root();
   std::optional<std::pair<std::uint64_t, std::string>> failure;
   std::string out;
   chempp::pipeline::bundle_config cfg;
@@ -62,7 +60,7 @@ int run(int argc, char** argv, const chempp::process_split& split, bool root,
   } catch (const std::exception& e) {
     failure = std::make_pair(std::uint64_t{0}, std::string(e.what()));
   }
-  if (const auto err = agree(failure)) {
+  if (const auto err = procs.first_error(failure)) {
     if (root) std::cerr << "chempp-train: error: " << *err << '\n';
     return 1;
   }
@@ -83,30 +81,4 @@ int run(int argc, char** argv, const chempp::process_split& split, bool root,
   if (split.distributed()) std::cout << "; CHEMPY runs split over " << split.size << " processes";
   std::cout << "\n";
   return 0;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-#ifdef CHEMPP_WITH_MPI
-  chempp::mpi::session mpi_session(argc, argv);
-  const chempp::mpi::communicator comm;
-  const chempp::process_split split = comm.split();
-  const auto agree = [&comm](const std::optional<std::pair<std::uint64_t, std::string>>& e) { return comm.first_error(e); };
-#else
-  const chempp::process_split split;
-  const auto agree = [](const std::optional<std::pair<std::uint64_t, std::string>>& e) {
-    return e ? std::optional<std::string>(e->second) : std::nullopt;
-  };
-#endif
-  try {
-    return run(argc, argv, split, split.rank == 0, agree);
-  } catch (const std::exception& e) {
-    std::cerr << "chempp-train: error" << (split.distributed() ? " (rank " + std::to_string(split.rank) + ")" : std::string()) << ": "
-              << e.what() << '\n';
-#ifdef CHEMPP_WITH_MPI
-    if (split.distributed()) comm.abort(1);  // the other ranks may wait in a collective
-#endif
-    return 1;
-  }
 }

@@ -30,7 +30,7 @@
 // The work of chempp-train and chempp-train-mpi, compiled once; their `main` is
 // chempp_train_main.cpp (support/program_main.hpp).
 int chempp_examples::train_program(int argc, char** argv, const program_processes& procs) {
-  const chempp::process_split split = procs.split();
+  const chempp::process_split& split = procs.split();
   const bool root = procs.root();
   std::optional<std::pair<std::uint64_t, std::string>> failure;
   std::string out;

@@ -23,9 +23,9 @@ using process_error = std::optional<std::pair<std::uint64_t, std::string>>;
 
 class program_processes {
  public:
-  /// The collectives over all processes; each is called by every process in the same order.
+  /// The collectives over all processes beyond the library's int64 sums (`process_split::sum`);
+  /// each is called by every process in the same order.
   struct collectives {
-    std::function<void(std::span<std::int64_t>)> sum_in_place;  ///< element-wise int64 sums
     std::function<std::uint64_t(std::uint64_t)> sum;
     std::function<double(double)> min;
     std::function<std::vector<std::string>(const std::vector<std::string>&)> all_strings;  ///< every process's strings
@@ -34,20 +34,18 @@ class program_processes {
 
   /// One process: every collective is the identity.
   program_processes() = default;
-  /// Process `rank` of `size` (MPI ranks), with its collectives; `mpi` enables the fault injection
-  /// of tests/programs/mpi_survey.sh (CHEMPP_TEST_KILL_RANK).
-  program_processes(int rank, int size, collectives c, bool mpi) : c_(std::move(c)), rank_(rank), size_(size), mpi_(mpi) {}
+  /// The MPI ranks: `split` from chempp::mpi::communicator::split(), with the other collectives;
+  /// it also enables the fault injection of tests/programs/mpi_survey.sh (CHEMPP_TEST_KILL_RANK).
+  program_processes(chempp::process_split split, collectives c) : split_(std::move(split)), c_(std::move(c)), mpi_(true) {}
 
-  [[nodiscard]] int rank() const noexcept { return rank_; }
-  [[nodiscard]] int size() const noexcept { return size_; }
-  [[nodiscard]] bool root() const noexcept { return rank_ == 0; }
+  [[nodiscard]] int rank() const noexcept { return static_cast<int>(split_.rank); }
+  [[nodiscard]] int size() const noexcept { return static_cast<int>(split_.size); }
+  [[nodiscard]] bool root() const noexcept { return split_.rank == 0; }
   [[nodiscard]] bool mpi() const noexcept { return mpi_; }
-  /// The library's view (gce::simulate_batch, the population engine's sums over processes).
-  [[nodiscard]] chempp::process_split split() const {
-    return {static_cast<std::size_t>(rank_), static_cast<std::size_t>(size_), c_.sum_in_place};
-  }
-  /// The engine's hook (empty on one process).
-  [[nodiscard]] std::function<void(std::span<std::int64_t>)> summer() const { return c_.sum_in_place; }
+  /// The library's view (gce::simulate_batch, pipeline::train_bundle).
+  [[nodiscard]] const chempp::process_split& split() const noexcept { return split_; }
+  /// The population engine's hook (empty on one process).
+  [[nodiscard]] std::function<void(std::span<std::int64_t>)> summer() const { return split_.sum; }
   [[nodiscard]] std::size_t sum(std::size_t x) const { return c_.sum ? static_cast<std::size_t>(c_.sum(x)) : x; }
   [[nodiscard]] double min(double x) const { return c_.min ? c_.min(x) : x; }
   [[nodiscard]] std::vector<std::string> all_strings(const std::vector<std::string>& v) const {
@@ -60,8 +58,8 @@ class program_processes {
   }
 
  private:
+  chempp::process_split split_;
   collectives c_;
-  int rank_ = 0, size_ = 1;
   bool mpi_ = false;
 };
 

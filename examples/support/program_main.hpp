@@ -22,12 +22,11 @@ int program_main(int argc, char** argv, const char* name, Work work) {
   chempp::mpi::session mpi_session(argc, argv);
   const chempp::mpi::communicator comm;
   program_processes::collectives c;
-  c.sum_in_place = comm.summer();
   c.sum = [&comm](std::uint64_t x) { return comm.sum(x); };
   c.min = [&comm](double x) { return comm.min(x); };
   c.all_strings = [&comm](const std::vector<std::string>& v) { return comm.all_strings(v); };
   c.first_error = [&comm](const process_error& e) { return comm.first_error(e); };
-  const program_processes procs(comm.rank(), comm.size(), std::move(c), true);
+  const program_processes procs(comm.split(), std::move(c));
 #else
   const program_processes procs;
 #endif

@@ -216,3 +216,16 @@ TEST_CASE("Test_simd_mlp: more inputs and outputs than one staging chunk of the 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop  // (the test files of a unity batch follow)
 #endif
+
+TEST_CASE("Test_simd_mlp: work counts for the roofline (multiply-adds, activations)") {
+  // 3 -> 5 (softplus) -> 4 (tanh) -> 2 (identity): 3·5 + 5·4 + 4·2 multiply-adds, 5 + 4 activations
+  nn::mlp<double> net({3, 5, 4, 2}, {nn::activation::softplus, nn::activation::tanh, nn::activation::identity});
+  net.initialize(5);
+  const nn::simd_mlp<double> k(net);
+  CHECK(k.multiply_adds() == 43.0);
+  CHECK(k.activations_per_sample() == 9.0);
+  // a non-identity output layer counts too
+  nn::mlp<double> sig({3, 5, 2}, {nn::activation::tanh, nn::activation::sigmoid});
+  sig.initialize(6);
+  CHECK(nn::simd_mlp<double>(sig).activations_per_sample() == 7.0);
+}

@@ -92,4 +92,12 @@ inline double mlp_multiply_adds(const mlp_layout& L) {
   return n;
 }
 
+/// Activation evaluations of one sample (units of the layers whose activation is not the
+/// identity), for the roofline's ceiling (benchmarks/roofline.hpp).
+inline double mlp_activations(const mlp_layout& L) {
+  double n = 0.0;
+  for (int l = 0; l < L.n_layers; ++l) n += L.act[l] != 0 ? double(L.sizes[l + 1]) : 0.0;
+  return n;
+}
+
 }  // namespace chempp::kernels

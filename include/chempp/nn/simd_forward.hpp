@@ -158,6 +158,8 @@ class simd_mlp {
 
   /// Multiply-adds per sample (kernels::mlp_multiply_adds), for FLOP-rate reports.
   [[nodiscard]] double multiply_adds() const noexcept { return kernels::mlp_multiply_adds(layout_); }
+  /// Activation evaluations per sample (kernels::mlp_activations), for the roofline's ceiling.
+  [[nodiscard]] double activations_per_sample() const noexcept { return kernels::mlp_activations(layout_); }
 
   /// Name of the instruction set this kernel was compiled for (e.g. "avx512bw", "sse2").
   static constexpr const char* arch_name() noexcept { return Arch::name(); }

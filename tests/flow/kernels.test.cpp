@@ -101,6 +101,9 @@ void check_flow(const Flow& flow, const char* what) {
   CHECK(err(kernel_inverse<kn::multi<B, 4>, double>(flow, z, c)) < 1e-12);
   // the same arithmetic whatever the number of registers in flight: bit-identical
   CHECK((kernel_inverse<kn::multi<B, 1>, double>(flow, z, c) - kernel_inverse<kn::multi<B, 4>, double>(flow, z, c)).cwiseAbs().maxCoeff() == 0.0);
+  // 8 registers: the function policies run 4 registers at a time (kernels::apply_fn), same bits
+  CHECK((kernel_inverse<kn::multi<B, 1>, double>(flow, z, c) - kernel_inverse<kn::multi<B, 8>, double>(flow, z, c)).cwiseAbs().maxCoeff() == 0.0);
+  CHECK((kernel_inverse<kn::multi<BF, 1>, float>(flow, z, c) - kernel_inverse<kn::multi<BF, 8>, float>(flow, z, c)).cwiseAbs().maxCoeff() == 0.0);
   const double ef = err(kernel_inverse<kn::multi<BF, 2>, float>(flow, z, c));
   INFO("float relative error " << ef);
   CHECK(ef < 2e-4);
@@ -117,11 +120,14 @@ void check_flow(const Flow& flow, const char* what) {
   CHECK((flow.log_prob(theta, x) - oracle_lq).cwiseAbs().maxCoeff() < 1e-10);
   maf_sampler<Flow, xsimd::default_arch, double, 1> s1(flow);
   maf_sampler<Flow, xsimd::default_arch, double, 4> s4(flow);
-  Eigen::VectorXd a(n), b(n);
+  maf_sampler<Flow> s8(flow);  // the default K = 8 (log_prob on 4 registers)
+  Eigen::VectorXd a(n), b(n), b8(n);
   s1.log_prob(theta, x, a);
   s4.log_prob(theta, x, b);
+  s8.log_prob(theta, x, b8);
   CHECK((a - oracle_lq).cwiseAbs().maxCoeff() < 1e-10);
   CHECK((a - b).cwiseAbs().maxCoeff() == 0.0);
+  CHECK((a - b8).cwiseAbs().maxCoeff() == 0.0);
 }
 
 }  // namespace

@@ -71,6 +71,30 @@ TEST_CASE("sampler: xsimd kernel equals conditional_maf::sample draw for draw, w
   CHECK(fast.allFinite());
 }
 
+TEST_CASE("sampler: narrow and wide MADEs, double and float: the samples do not depend on the registers in flight") {
+  // H 8 runs the block as one value of K = 8 registers, H 50 (>= wide_hidden) as values of 4
+  for (const Eigen::Index hidden : {Eigen::Index(8), Eigen::Index(50)}) {
+    const auto flow = chempp::test::perturbed_flow<sbi_maf>(11, hidden, false, 0.4);
+    CAPTURE(hidden);
+    CHECK((hidden >= maf_sampler<sbi_maf>::wide_hidden) == (hidden == 50));
+    Eigen::VectorXd x = Eigen::VectorXd::LinSpaced(8, -0.4, 0.7);
+    const Eigen::Index n = 3 * static_cast<Eigen::Index>(maf_sampler<sbi_maf>::lanes) + 5;
+    const auto draw = [&](auto&& sampler) {
+      std::mt19937_64 rng(9);
+      Eigen::MatrixXd out(n, 6);
+      sampler.sample(x, rng, out);
+      return out;
+    };
+    const Eigen::MatrixXd d8 = draw(maf_sampler<sbi_maf>(flow));
+    CHECK((draw(maf_sampler<sbi_maf, xsimd::default_arch, double, 1>(flow)) - d8).cwiseAbs().maxCoeff() == 0.0);
+    CHECK((draw(maf_sampler<sbi_maf, xsimd::default_arch, double, 4>(flow)) - d8).cwiseAbs().maxCoeff() == 0.0);
+    const Eigen::MatrixXd f8 = draw(maf_sampler<sbi_maf, xsimd::default_arch, float>(flow));
+    CHECK((draw(maf_sampler<sbi_maf, xsimd::default_arch, float, 1>(flow)) - f8).cwiseAbs().maxCoeff() == 0.0);
+    CHECK((f8 - d8).cwiseAbs().maxCoeff() < 5e-4 * (1.0 + d8.cwiseAbs().maxCoeff()));  // float vs double (kernels.test.cpp: 2e-4 relative)
+    CHECK(d8.allFinite());
+  }
+}
+
 TEST_CASE("sampler: no allocation per call") {
   const auto flow = make_flow(5);
   maf_sampler<sbi_maf> sampler(flow);

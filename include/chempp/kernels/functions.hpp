@@ -145,6 +145,13 @@ struct value_bits<T, std::enable_if_t<std::is_floating_point_v<T>>> {
 };
 
 
+/// F::apply(x), the way the kernels apply a function policy: kernels/simd.hpp overloads it for
+/// `multi` values of more than 4 registers, which it evaluates 4 registers at a time.
+template <class F, class V>
+CHEMPP_HD inline V apply_fn(const V& x) {
+  return F::apply(x);
+}
+
 // ---- activations ---------------------------------------------------------------------------------
 /// f(x) = x (output layers).
 struct identity_fn {

@@ -280,8 +280,8 @@ CHEMPP_HD inline const V* made_hidden_units(const maf_layout& L, const int* ints
       for (int j = both; j < len0; ++j) acc0 = fma(V(w0[j]), prev[j], acc0);
       CHEMPP_UNROLL
       for (int j = both; j < len1; ++j) acc1 = fma(V(w1[j]), prev[j], acc1);
-      cur[kk] = Act::apply(acc0);
-      cur[kk + 1] = Act::apply(acc1);
+      cur[kk] = apply_fn<Act>(acc0);
+      cur[kk + 1] = apply_fn<Act>(acc1);
     }
     if (kk < hi) {  // the last unit of an odd range: unit kk reads the units of degree <= its own
       V acc = V(b[kk]);
@@ -289,7 +289,7 @@ CHEMPP_HD inline const V* made_hidden_units(const maf_layout& L, const int* ints
       const int len = S::row_len(L, ints, kk);
       CHEMPP_UNROLL
       for (int j = 0; j < len; ++j) acc = fma(V(wr[j]), prev[j], acc);
-      cur[kk] = Act::apply(acc);
+      cur[kk] = apply_fn<Act>(acc);
     }
     prev = cur;
   }
@@ -401,7 +401,7 @@ CHEMPP_HD inline void maf_inverse(const maf_layout& L, const T* p, const int* in
       const V* prev = made_hidden_units<Act, S>(L, ints, m, lo, hi, work);
       V s, sh;
       made_output_pair<S>(L, m, i, hi, prev, s, sh);
-      const V ui = (y[i] - sh) / Scale::apply(s);
+      const V ui = (y[i] - sh) / apply_fn<Scale>(s);
       u[i] = ui;
       const T* wi = m + i * h;  // first layer: units of degree > i still take u_i
       CHEMPP_UNROLL

@@ -311,6 +311,59 @@ TEST_CASE("kernels: float softplus within 3e-7 relative of the long-double softp
   CHECK(std::isnan(kn::softplus_fn::apply(xsimd::batch<float>(std::numeric_limits<float>::quiet_NaN())).get(0)));
 }
 
+TEST_CASE("kernels: double softplus within 8e-16 relative of the long-double softplus, SIMD = scalar, NaN passes through") {
+  // Padé exp, exact 2^k, atanh series to s^33 (functions.hpp); reference log1p(e^x) in long
+  // double. Arguments: a grid of [-750, 750] (step 1e-3) and 2^18 log-uniform magnitudes of
+  // 1e-12..700 of either sign; below -708 the result is e^-708 (an absolute error < 3.4e-308).
+  using M = kn::multi<xsimd::batch<double>, 2>;
+  alignas(64) double xs[M::lanes], ys[M::lanes];
+  double worst = 0.0, worst_x = 0.0, worst_tail = 0.0;
+  int mismatch = 0;
+  const auto ref = [](double x) {
+    const long double v = x;
+    return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
+  };
+  const auto check_group = [&] {
+    kn::softplus_fn::apply(M::load(xs)).store(ys);
+    for (std::size_t l = 0; l < M::lanes; ++l) {
+      mismatch += ys[l] != kn::softplus_fn::apply(xs[l]) ? 1 : 0;  // the same arithmetic on every value type
+      const long double r = ref(xs[l]);
+      const double e = double(std::abs(static_cast<long double>(ys[l]) - r));
+      if (xs[l] < -708.0) {
+        worst_tail = std::max(worst_tail, e);
+      } else if (e / double(r) > worst) {
+        worst = e / double(r);
+        worst_x = xs[l];
+      }
+    }
+  };
+  for (long i = -750000; i <= 750000; i += long(M::lanes)) {
+    for (std::size_t l = 0; l < M::lanes; ++l) xs[l] = double(i + long(l)) * 1e-3;
+    check_group();
+  }
+  auto rng = chempp::test::seeded_rng(2137);
+  std::uniform_real_distribution<double> lu(std::log(1e-12), std::log(700.0));
+  for (int rep = 0; rep < (1 << 18) / int(M::lanes); ++rep) {
+    for (std::size_t l = 0; l < M::lanes; ++l) xs[l] = (l % 2 ? -1.0 : 1.0) * std::exp(lu(rng));
+    check_group();
+  }
+  for (double x : {0.0, -0.0, 1e-300, -1e-300, 0.34657, -0.34658, 707.9, -707.9, 708.0, -708.0, 36.7, -36.7}) {
+    const double e = double(std::abs(static_cast<long double>(kn::softplus_fn::apply(x)) - ref(x)));
+    worst = std::max(worst, e / double(ref(x)));
+  }
+  INFO("double softplus: worst relative " << worst << " at x = " << worst_x << ", worst absolute below -708 " << worst_tail);
+  CHECK(mismatch == 0);
+  CHECK(worst <= 8e-16);
+  CHECK(worst_tail < 3.4e-308);
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(kn::softplus_fn::apply(inf) == inf);
+  CHECK(kn::softplus_fn::apply(1e300) == 1e300);
+  CHECK(kn::softplus_fn::apply(-inf) >= 0.0);
+  CHECK(kn::softplus_fn::apply(-inf) < 3.4e-308);
+  CHECK(std::isnan(kn::softplus_fn::apply(std::numeric_limits<double>::quiet_NaN())));
+  CHECK(std::isnan(kn::softplus_fn::apply(M(std::numeric_limits<double>::quiet_NaN())).v[0].get(0)));
+}
+
 TEST_CASE("kernels: float log within 1.5e-7 of the long-double log, SIMD = scalar, special values through the library log") {
   // exponent and mantissa from the bits, atanh series (functions.hpp `log_fn`); error absolute
   // where |ln x| < 1, relative beyond; arguments: 2^-126 .. 2^128 log-uniformly and [0.5, 2]

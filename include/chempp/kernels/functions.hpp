@@ -145,6 +145,38 @@ struct value_bits<T, std::enable_if_t<std::is_floating_point_v<T>>> {
 };
 
 
+/// Σ_{n=0}^{N} s2^n / (2n + 1) by Horner: atanh s = s · atanh_series<N>(s²) + O(s^{2N+3})
+/// (the Taylor series; float softplus, float log and double softplus use it).
+/// (Coefficients are compile-time constants: the Horner steps unroll by template recursion.)
+template <int N, class V, int n = 0>
+CHEMPP_HD inline V atanh_series(const V& s2) {
+  using T = scalar_of_t<V>;
+  constexpr T c = T(1) / T(2 * n + 1);
+  if constexpr (n == N) {
+    return V(c);
+  } else {
+    return fma(atanh_series<N, V, n + 1>(s2), s2, V(c));
+  }
+}
+
+/// e^y in double as 2^k P(r) / P(-r): k = round(y / ln 2) (returned as kd = k + 0x1.8p52, for
+/// `value_bits<V>::pow2_from_magic`), r = y - k ln 2 with ln 2 in two parts (k ln2_hi exact),
+/// |r| ≤ ln 2 / 2, and P(±r) = e ± ro the [6/6] Padé approximant of e^r (Baker &
+/// Graves-Morris, "Padé Approximants", 2nd ed., 1996, §1.2; truncation < 2e-19): e = E(r²),
+/// ro = r O(r²). Shared by the double tanh and softplus; |y| ≤ 1416 keeps 2^k representable.
+template <class V>
+CHEMPP_HD inline V exp_pade66(const V& y, V& e, V& ro) {
+  const V magic(6755399441055744.0);  // 0x1.8p52: adding it rounds to an integer
+  const V kd = fma(y, V(1.4426950408889634), magic);
+  const V k = kd - magic;                             // round(y / ln 2)
+  V r = fma(k, V(-6.93147180369123816490e-01), y);    // y - k ln 2, ln 2 in two parts (k ln2_hi exact)
+  r = fma(k, V(-1.90821492927058770002e-10), r);
+  const V r2 = r * r;
+  e = fma(fma(fma(V(1.0 / 665280), r2, V(1.0 / 792)), r2, V(5.0 / 44)), r2, V(1));
+  ro = r * fma(fma(V(1.0 / 15840), r2, V(1.0 / 66)), r2, V(0.5));
+  return kd;
+}
+
 /// F::apply(x), the way the kernels apply a function policy: kernels/simd.hpp overloads it for
 /// `multi` values of more than 4 registers, which it evaluates 4 registers at a time.
 template <class F, class V>
@@ -204,15 +236,8 @@ struct tanh_fn {
       return c * p / q;
     } else {
       const V c = max(V(-20), min(V(20), x));  // (constant first: a NaN passes through)
-      const V y = V(-2) * c;
-      const V magic(6755399441055744.0);  // 0x1.8p52: adding it rounds to an integer
-      const V kd = fma(y, V(1.4426950408889634), magic);
-      const V k = kd - magic;                              // round(y / ln 2)
-      V r = fma(k, V(-6.93147180369123816490e-01), y);     // y - k ln 2, ln 2 in two parts (k ln2_hi exact)
-      r = fma(k, V(-1.90821492927058770002e-10), r);
-      const V s = r * r;
-      const V e = fma(fma(fma(V(1.0 / 665280), s, V(1.0 / 792)), s, V(5.0 / 44)), s, V(1));  // Padé [6/6] of exp
-      const V ro = r * fma(fma(V(1.0 / 15840), s, V(1.0 / 66)), s, V(0.5));
+      V e, ro;
+      const V kd = exp_pade66(V(-2) * c, e, ro);  // e^{-2c} = 2^k (e + ro) / (e - ro), k ∈ [-58, 58]
       const V p2 = value_bits<V>::pow2_from_magic(kd);
       const V u = V(1) - p2, w = V(1) + p2;
       return fma(e, u, -(ro * w)) / fma(e, w, -(ro * u));
@@ -274,44 +299,13 @@ struct softplus_fn {
       const V ro = r * fma(r2, V(1.0f / 120.0f), V(0.5f));
       const V num = value_bits<V>::pow2_from_magic(kd) * (e + ro);  // 2^k P(r)
       const V sv = num / fma(V(2.0f), e - ro, num);                 // t / (2 + t)
-      const V s2 = sv * sv;
-      V at = fma(s2, V(1.0f / 13.0f), V(1.0f / 11.0f));
-      at = fma(at, s2, V(1.0f / 9.0f));
-      at = fma(at, s2, V(1.0f / 7.0f));
-      at = fma(at, s2, V(1.0f / 5.0f));
-      at = fma(at, s2, V(1.0f / 3.0f));
-      at = fma(at, s2, V(1.0f));
-      return fma(sv + sv, at, max(x, V(0.0f)));
+      return fma(sv + sv, atanh_series<6>(sv * sv), max(x, V(0.0f)));
     } else {
-      const V y = -min(V(708.0), abs(x));  // (constant first: a NaN passes through)
-      const V magic(6755399441055744.0);   // 0x1.8p52: adding it rounds to an integer
-      const V kd = fma(y, V(1.4426950408889634), magic);
-      const V k = kd - magic;                            // round(y / ln 2) ∈ [-1021, 0]
-      V r = fma(k, V(-6.93147180369123816490e-01), y);   // y - k ln 2, ln 2 in two parts (k ln2_hi exact)
-      r = fma(k, V(-1.90821492927058770002e-10), r);
-      const V r2 = r * r;
-      const V e = fma(fma(fma(V(1.0 / 665280), r2, V(1.0 / 792)), r2, V(5.0 / 44)), r2, V(1));  // P(±r) = E ± r O
-      const V ro = r * fma(fma(V(1.0 / 15840), r2, V(1.0 / 66)), r2, V(0.5));
+      V e, ro;  // t = e^{-a} = 2^k (e + ro) / (e - ro), k ∈ [-1021, 0]
+      const V kd = exp_pade66(-min(V(708.0), abs(x)), e, ro);  // (constant first: a NaN passes through)
       const V num = value_bits<V>::pow2_from_magic(kd) * (e + ro);  // 2^k P(r) = t P(-r)
       const V sv = num / fma(V(2.0), e - ro, num);                  // t / (2 + t)
-      const V s2 = sv * sv;
-      V at = fma(s2, V(1.0 / 33), V(1.0 / 31));
-      at = fma(at, s2, V(1.0 / 29));
-      at = fma(at, s2, V(1.0 / 27));
-      at = fma(at, s2, V(1.0 / 25));
-      at = fma(at, s2, V(1.0 / 23));
-      at = fma(at, s2, V(1.0 / 21));
-      at = fma(at, s2, V(1.0 / 19));
-      at = fma(at, s2, V(1.0 / 17));
-      at = fma(at, s2, V(1.0 / 15));
-      at = fma(at, s2, V(1.0 / 13));
-      at = fma(at, s2, V(1.0 / 11));
-      at = fma(at, s2, V(1.0 / 9));
-      at = fma(at, s2, V(1.0 / 7));
-      at = fma(at, s2, V(1.0 / 5));
-      at = fma(at, s2, V(1.0 / 3));
-      at = fma(at, s2, V(1.0));
-      return fma(sv + sv, at, max(x, V(0.0)));
+      return fma(sv + sv, atanh_series<16>(sv * sv), max(x, V(0.0)));
     }
   }
   template <class V>
@@ -339,12 +333,8 @@ struct relu_fn {
 /// (truncation < 4e-10). Shared by `log_fn` and the float normal draws (kernels/simd.hpp).
 template <class V>
 CHEMPP_HD inline V log_reduced(const V& f, const V& e) {
-  const V sv = f / (f + V(2.0f)), s2 = sv * sv;
-  V at = fma(s2, V(1.0f / 9.0f), V(1.0f / 7.0f));
-  at = fma(at, s2, V(1.0f / 5.0f));
-  at = fma(at, s2, V(1.0f / 3.0f));
-  at = fma(at, s2, V(1.0f));
-  return fma(e, V(0.693359375f), fma(e, V(-2.12194440e-4f), (sv + sv) * at));
+  const V sv = f / (f + V(2.0f));
+  return fma(e, V(0.693359375f), fma(e, V(-2.12194440e-4f), (sv + sv) * atanh_series<4>(sv * sv)));
 }
 
 /// In float (the MAF log-determinant log scale(s) of every float path) for positive normal

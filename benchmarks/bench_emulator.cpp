@@ -68,10 +68,8 @@ void BM_simd(benchmark::State& state) {
   }
   state.SetLabel(std::string(nn::simd_mlp<T>::arch_name()) + ", " + chempp::bench::paper_emulator_source());
   set_counters(state, n);
-  chempp::bench::element_work w;
-  w.multiply_adds = kernel.multiply_adds();
-  w.activations = kernel.activations_per_sample();  // tanh (the paper's emulator)
-  chempp::bench::roofline<T, chempp::kernels::tanh_fn>(state, w, double(n) * double(state.iterations()));
+  chempp::bench::roofline<T, chempp::kernels::tanh_fn>(state, chempp::bench::network_work(kernel),  // tanh: the paper's emulator
+                                                       double(n) * double(state.iterations()));
 }
 
 template <class T>

@@ -71,11 +71,6 @@ sbi_maf make_flow(Eigen::Index hidden = 8) {
   return flow;
 }
 
-// Useful multiply-adds per sample of the sampling (inverse) and log_prob (forward) kernels.
-double kernel_macs(const sbi_maf& flow, bool inverse) {
-  const auto pk = flow.packed<double>();
-  return chempp::kernels::maf_multiply_adds(pk.layout, pk.ints.data(), inverse);
-}
 // What one sample (inverse) or pair (forward) evaluates in precision T, for the roofline's
 // ceiling (roofline.hpp): per transform H·blocks tanh, the D scales (the float forward takes an
 // output that reads no hidden unit from its bias, once per call: not counted), D divisions
@@ -85,7 +80,7 @@ chempp::bench::element_work maf_work(const sbi_maf& flow, bool inverse) {
   const auto pk = flow.packed<double>();
   const auto& L = pk.layout;
   chempp::bench::element_work w;
-  w.multiply_adds = kernel_macs(flow, inverse);
+  w.multiply_adds = chempp::kernels::maf_multiply_adds(pk.layout, pk.ints.data(), inverse);
   const double nt = L.transforms;
   w.activations = nt * L.h * L.blocks;
   constexpr bool single = std::is_same_v<T, float>;

@@ -82,10 +82,8 @@ void BM_population_hot_loop(benchmark::State& state) {
   state.counters["stars"] = double(n);
   state.SetLabel(chempp::bench::paper_emulator_source());
   state.counters["simulations_per_s"] = benchmark::Counter(sims, benchmark::Counter::kIsRate);
-  chempp::bench::element_work w;  // the emulator's part of the hot loop only (header comment)
-  w.multiply_adds = pb.sim.network().multiply_adds();
-  w.activations = pb.sim.network().activations_per_sample();
-  chempp::bench::roofline<float, chempp::kernels::tanh_fn>(state, w, sims, threads);
+  // the emulator's part of the hot loop only (header comment)
+  chempp::bench::roofline<float, chempp::kernels::tanh_fn>(state, chempp::bench::network_work(pb.sim.network()), sims, threads);
 }
 BENCHMARK(BM_population_hot_loop)
     ->ArgNames({"stars", "threads"})

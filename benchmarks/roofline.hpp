@@ -101,12 +101,14 @@ double peak_gflops() {
 /// right after each benchmark (call this after the timed loop): on a virtual machine whose speed
 /// drifts by tens of percent over minutes, a peak measured once at start-up made pct_peak swing
 /// with the drift (2026-12-02: two runs of the same binary printed 201 and 224 GFLOP/s at start-up).
+/// Returns the probe's peak of one core (GFLOP/s).
 template <class T>
-void roofline(benchmark::State& state, double flop, unsigned threads = 1) {
-  const double peak = measure_peak_gflops<T>() * threads;
+double roofline(benchmark::State& state, double flop, unsigned threads = 1) {
+  const double peak1 = measure_peak_gflops<T>(), peak = peak1 * threads;
   state.counters["GFLOP_s"] = benchmark::Counter(flop * 1e-9, benchmark::Counter::kIsRate);
   state.counters["pct_peak"] = benchmark::Counter(100.0 * flop * 1e-9 / peak, benchmark::Counter::kIsRate);
   state.counters["peak_GFLOP_s"] = peak;
+  return peak1;
 }
 
 /// What one item (a sample, a pair, a simulation) evaluates besides arithmetic counted as FLOP.
@@ -118,6 +120,15 @@ struct element_work {
   double logs = 0.0;           ///< logarithms (the MAF log-determinant)
   double normals = 0.0;        ///< standard-normal draws (kernels::normal_fill)
 };
+/// The work of one sample through a dense network (nn::simd_mlp: its multiply-adds and
+/// activations).
+template <class Net>
+element_work network_work(const Net& net) {
+  element_work w;
+  w.multiply_adds = net.multiply_adds();
+  w.activations = net.activations_per_sample();
+  return w;
+}
 
 namespace detail {
 /// 1 / x, the division the MAF inverse does per output.
@@ -179,10 +190,7 @@ double normal_ns() {
 template <class T, class Act, class Scale = kernels::softplus_scale>
 void roofline(benchmark::State& state, const element_work& work, double items, unsigned threads = 1) {
   const double flop = 2.0 * work.multiply_adds * items;
-  const double peak1 = measure_peak_gflops<T>();
-  state.counters["GFLOP_s"] = benchmark::Counter(flop * 1e-9, benchmark::Counter::kIsRate);
-  state.counters["pct_peak"] = benchmark::Counter(100.0 * flop * 1e-9 / (peak1 * threads), benchmark::Counter::kIsRate);
-  state.counters["peak_GFLOP_s"] = peak1 * threads;
+  const double peak1 = roofline<T>(state, flop, threads);
   double ns = 2.0 * work.multiply_adds / peak1;  // ns per item on one core (peak in GFLOP/s = FLOP/ns)
   const auto add = [&](double count, const char* name, auto probe) {
     if (count <= 0.0) return;

@@ -267,101 +267,94 @@ TEST_CASE("kernels: double tanh within 3e-16 absolute and 6e-16 relative of the 
   CHECK(std::isnan(kn::tanh_fn::apply(xsimd::batch<float>(static_cast<float>(nan))).get(0)));
 }
 
-TEST_CASE("kernels: float softplus within 3e-7 relative of the long-double softplus, SIMD = scalar, NaN passes through") {
-  // Padé exp, exact 2^k, atanh series (functions.hpp); reference log1p(e^x) in long double.
-  // Arguments: a grid of [-90, 90] (step 1e-4, every exponent range the MAF scale meets) plus the
-  // special points; below -86 the result is e^-86 (an absolute error below 5e-38).
-  using M = kn::multi<xsimd::batch<float>, 2>;
-  alignas(64) float xs[M::lanes], ys[M::lanes];
+namespace {
+// softplus_fn in precision T against log1p(e^x) in long double, on groups of M::lanes values
+// (SIMD), each of which the scalar path must give to the same bits; below `tail_x` the result is
+// e^tail_x (an absolute error, kept apart from the relative one).
+template <class T>
+struct softplus_sweep {
+  using M = kn::multi<xsimd::batch<T>, 2>;
+  T tail_x;
+  alignas(64) T xs[M::lanes] = {};
+  alignas(64) T ys[M::lanes] = {};
   double worst = 0.0, worst_x = 0.0, worst_tail = 0.0;
   int mismatch = 0;
-  const auto ref = [](float x) {
+  static long double ref(T x) {
     const long double v = x;
     return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
-  };
-  for (long i = -900000; i <= 900000; i += long(M::lanes)) {
-    for (std::size_t l = 0; l < M::lanes; ++l) xs[l] = static_cast<float>(double(i + long(l)) * 1e-4);
+  }
+  void check_group() {  // the values in xs
     kn::softplus_fn::apply(M::load(xs)).store(ys);
     for (std::size_t l = 0; l < M::lanes; ++l) {
       mismatch += ys[l] != kn::softplus_fn::apply(xs[l]) ? 1 : 0;  // the same arithmetic on every value type
       const long double r = ref(xs[l]);
-      const double e = std::abs(double(static_cast<long double>(ys[l]) - r));
-      if (xs[l] < -86.0f) {
+      const double e = double(std::abs(static_cast<long double>(ys[l]) - r));
+      if (xs[l] < tail_x) {
         worst_tail = std::max(worst_tail, e);
       } else if (e / double(r) > worst) {
         worst = e / double(r);
-        worst_x = xs[l];
+        worst_x = double(xs[l]);
       }
     }
   }
-  for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-8f, 0.3465f, -0.3467f, 85.9f, -85.9f, 86.0f, -86.0f}) {
-    const double e = std::abs(double(static_cast<long double>(kn::softplus_fn::apply(x)) - ref(x)));
+  void check_point(T x) {  // scalar only
+    const double e = double(std::abs(static_cast<long double>(kn::softplus_fn::apply(x)) - ref(x)));
     worst = std::max(worst, e / double(ref(x)));
   }
-  INFO("float softplus: worst relative " << worst << " at x = " << worst_x << ", worst absolute below -86 " << worst_tail);
-  CHECK(mismatch == 0);
-  CHECK(worst <= 3e-7);
-  CHECK(worst_tail < 5e-38);
-  const float inf = std::numeric_limits<float>::infinity();
+};
+// ±infinity, a huge argument and NaN (scalar and SIMD): the limits every softplus keeps.
+template <class T>
+void check_softplus_limits(T huge, T tail) {
+  const T inf = std::numeric_limits<T>::infinity();
   CHECK(kn::softplus_fn::apply(inf) == inf);
-  CHECK(kn::softplus_fn::apply(1e30f) == 1e30f);
-  CHECK(kn::softplus_fn::apply(-inf) >= 0.0f);
-  CHECK(kn::softplus_fn::apply(-inf) < 5e-38f);
-  CHECK(std::isnan(kn::softplus_fn::apply(std::numeric_limits<float>::quiet_NaN())));
-  CHECK(std::isnan(kn::softplus_fn::apply(xsimd::batch<float>(std::numeric_limits<float>::quiet_NaN())).get(0)));
+  CHECK(kn::softplus_fn::apply(huge) == huge);
+  CHECK(kn::softplus_fn::apply(-inf) >= T(0));
+  CHECK(kn::softplus_fn::apply(-inf) < tail);
+  CHECK(std::isnan(kn::softplus_fn::apply(std::numeric_limits<T>::quiet_NaN())));
+  CHECK(std::isnan(kn::softplus_fn::apply(xsimd::batch<T>(std::numeric_limits<T>::quiet_NaN())).get(0)));
+}
+}  // namespace
+
+TEST_CASE("kernels: float softplus within 3e-7 relative of the long-double softplus, SIMD = scalar, NaN passes through") {
+  // Padé exp, exact 2^k, atanh series (functions.hpp); reference log1p(e^x) in long double.
+  // Arguments: a grid of [-90, 90] (step 1e-4, every exponent range the MAF scale meets) plus the
+  // special points; below -86 the result is e^-86 (an absolute error below 5e-38).
+  softplus_sweep<float> sw{-86.0f};
+  constexpr auto lanes = softplus_sweep<float>::M::lanes;
+  for (long i = -900000; i <= 900000; i += long(lanes)) {
+    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = static_cast<float>(double(i + long(l)) * 1e-4);
+    sw.check_group();
+  }
+  for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-8f, 0.3465f, -0.3467f, 85.9f, -85.9f, 86.0f, -86.0f}) sw.check_point(x);
+  INFO("float softplus: worst relative " << sw.worst << " at x = " << sw.worst_x << ", worst absolute below -86 " << sw.worst_tail);
+  CHECK(sw.mismatch == 0);
+  CHECK(sw.worst <= 3e-7);
+  CHECK(sw.worst_tail < 5e-38);
+  check_softplus_limits<float>(1e30f, 5e-38f);
 }
 
 TEST_CASE("kernels: double softplus within 8e-16 relative of the long-double softplus, SIMD = scalar, NaN passes through") {
   // Padé exp, exact 2^k, atanh series to s^33 (functions.hpp); reference log1p(e^x) in long
   // double. Arguments: a grid of [-750, 750] (step 1e-3) and 2^18 log-uniform magnitudes of
   // 1e-12..700 of either sign; below -708 the result is e^-708 (an absolute error < 3.4e-308).
-  using M = kn::multi<xsimd::batch<double>, 2>;
-  alignas(64) double xs[M::lanes], ys[M::lanes];
-  double worst = 0.0, worst_x = 0.0, worst_tail = 0.0;
-  int mismatch = 0;
-  const auto ref = [](double x) {
-    const long double v = x;
-    return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
-  };
-  const auto check_group = [&] {
-    kn::softplus_fn::apply(M::load(xs)).store(ys);
-    for (std::size_t l = 0; l < M::lanes; ++l) {
-      mismatch += ys[l] != kn::softplus_fn::apply(xs[l]) ? 1 : 0;  // the same arithmetic on every value type
-      const long double r = ref(xs[l]);
-      const double e = double(std::abs(static_cast<long double>(ys[l]) - r));
-      if (xs[l] < -708.0) {
-        worst_tail = std::max(worst_tail, e);
-      } else if (e / double(r) > worst) {
-        worst = e / double(r);
-        worst_x = xs[l];
-      }
-    }
-  };
-  for (long i = -750000; i <= 750000; i += long(M::lanes)) {
-    for (std::size_t l = 0; l < M::lanes; ++l) xs[l] = double(i + long(l)) * 1e-3;
-    check_group();
+  softplus_sweep<double> sw{-708.0};
+  constexpr auto lanes = softplus_sweep<double>::M::lanes;
+  for (long i = -750000; i <= 750000; i += long(lanes)) {
+    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = double(i + long(l)) * 1e-3;
+    sw.check_group();
   }
   auto rng = chempp::test::seeded_rng(2137);
   std::uniform_real_distribution<double> lu(std::log(1e-12), std::log(700.0));
-  for (int rep = 0; rep < (1 << 18) / int(M::lanes); ++rep) {
-    for (std::size_t l = 0; l < M::lanes; ++l) xs[l] = (l % 2 ? -1.0 : 1.0) * std::exp(lu(rng));
-    check_group();
+  for (int rep = 0; rep < (1 << 18) / int(lanes); ++rep) {
+    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = (l % 2 ? -1.0 : 1.0) * std::exp(lu(rng));
+    sw.check_group();
   }
-  for (double x : {0.0, -0.0, 1e-300, -1e-300, 0.34657, -0.34658, 707.9, -707.9, 708.0, -708.0, 36.7, -36.7}) {
-    const double e = double(std::abs(static_cast<long double>(kn::softplus_fn::apply(x)) - ref(x)));
-    worst = std::max(worst, e / double(ref(x)));
-  }
-  INFO("double softplus: worst relative " << worst << " at x = " << worst_x << ", worst absolute below -708 " << worst_tail);
-  CHECK(mismatch == 0);
-  CHECK(worst <= 8e-16);
-  CHECK(worst_tail < 3.4e-308);
-  const double inf = std::numeric_limits<double>::infinity();
-  CHECK(kn::softplus_fn::apply(inf) == inf);
-  CHECK(kn::softplus_fn::apply(1e300) == 1e300);
-  CHECK(kn::softplus_fn::apply(-inf) >= 0.0);
-  CHECK(kn::softplus_fn::apply(-inf) < 3.4e-308);
-  CHECK(std::isnan(kn::softplus_fn::apply(std::numeric_limits<double>::quiet_NaN())));
-  CHECK(std::isnan(kn::softplus_fn::apply(M(std::numeric_limits<double>::quiet_NaN())).v[0].get(0)));
+  for (double x : {0.0, -0.0, 1e-300, -1e-300, 0.34657, -0.34658, 707.9, -707.9, 708.0, -708.0, 36.7, -36.7}) sw.check_point(x);
+  INFO("double softplus: worst relative " << sw.worst << " at x = " << sw.worst_x << ", worst absolute below -708 " << sw.worst_tail);
+  CHECK(sw.mismatch == 0);
+  CHECK(sw.worst <= 8e-16);
+  CHECK(sw.worst_tail < 3.4e-308);
+  check_softplus_limits<double>(1e300, 3.4e-308);
 }
 
 TEST_CASE("kernels: float log within 1.5e-7 of the long-double log, SIMD = scalar, special values through the library log") {

@@ -270,8 +270,9 @@ struct sigmoid_fn {
 ///    bits of k + 0x1.8p52), e^r the [6/6] Padé approximant P(r) / P(-r) of `tanh_fn` (truncation
 ///    < 2e-19), s = t / (2 + t) = 2^k P(r) / (2 P(-r) + 2^k P(r)) (the one division) and
 ///    log1p t = 2 atanh s by its Taylor series to s^33 (s ≤ 1/3: truncation < 2e-18 relative).
-///    No exp or log1p call: xsimd's took 4.3 ns per value on an Intel Xeon core (AVX-512), this
-///    ~1 ns (docs/kernels.md). Error against softplus ≤ 8e-16 relative (tested; 4.8e-16 measured); for x < -708
+///    No exp or log1p call: xsimd's took 4.2–4.4 ns per value on an Intel Xeon core (AVX-512), this
+///    2.0–2.1 ns (bench_flow's ns_scale; docs/kernels.md). Error against softplus ≤ 8e-16 relative
+///    (tested; 4.8e-16 measured); for x < -708
 ///    it returns e^{-708} ≈ 3.3e-308 instead of e^x (an absolute error below 3.4e-308);
 ///  * float values (the MAF scale of the float samplers, one of the largest costs of a sample at
 ///    hidden width 8): with a = min(|x|, 86) and t = e^{-a} = 2^k e^r (k = round(-a / ln 2) ∈

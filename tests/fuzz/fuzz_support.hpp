@@ -31,14 +31,23 @@ int guarded(F&& f) {
   return 0;
 }
 
-/// A private scratch directory for harnesses whose readers take files (made once per process).
+/// A private scratch directory for harnesses whose readers take files (made once per process,
+/// removed with everything in it when the process exits normally).
 inline const std::filesystem::path& scratch_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("chempp-fuzz-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
+  struct owned_dir {
+    std::filesystem::path path;
+    owned_dir() : path(std::filesystem::temp_directory_path() / ("chempp-fuzz-" + std::to_string(::getpid()))) {
+      std::filesystem::create_directories(path);
+    }
+    ~owned_dir() {
+      std::error_code ec;  // (best effort: a destructor must not throw)
+      std::filesystem::remove_all(path, ec);
+    }
+    owned_dir(const owned_dir&) = delete;
+    owned_dir& operator=(const owned_dir&) = delete;
+  };
+  static const owned_dir dir;
+  return dir.path;
 }
 
 inline void write_file(const std::filesystem::path& p, const std::string& bytes) {

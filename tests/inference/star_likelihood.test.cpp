@@ -13,7 +13,7 @@
 using chempp::inference::star_data;
 using chempp::inference::star_likelihood;
 
-TEST_CASE("star_likelihood: add_rows equals the per-row evaluation and the dense Gaussian, masks and failed rows included") {
+TEST_CASE("star_likelihood: add_rows and add_columns equal the per-row evaluation and the dense Gaussian, masks and failed rows included") {
   auto rng = chempp::test::seeded_rng(31);
   std::normal_distribution<double> nd;
   const Eigen::Index k = 8;
@@ -46,9 +46,16 @@ TEST_CASE("star_likelihood: add_rows equals the per-row evaluation and the dense
       if (n > 6) f[6 * stride + 3] = std::nan("");  // NaN in an unmeasured observable: ignored
       std::vector<double> lw(n, 1.5);
       lik.add_rows(f.data(), n, stride, lw.data());
+      // the same rows column-major (observable j of row r at j · ld + r, ld > n): add_columns
+      const std::size_t ld = n + 2;
+      std::vector<double> fc(stride * ld, 0.0), lc(n, 1.5);
+      for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t j = 0; j < stride; ++j) fc[j * ld + r] = f[r * stride + j];
+      lik.add_columns(fc.data(), ld, n, lc.data());
       for (std::size_t r = 0; r < n; ++r) {
         INFO("n " << n << ", row " << r << ", correlated " << correlated);
         CHECK(lw[r] - 1.5 == lik(f.data() + r * stride));  // bit for bit
+        CHECK(lc[r] == lw[r]);                              // bit for bit
         if (r == 5) {
           CHECK(lw[r] == -INFINITY);
           continue;

@@ -213,6 +213,44 @@ TEST_CASE("Test_simd_mlp: more inputs and outputs than one staging chunk of the 
   }
 }
 
+namespace {
+/// `columns` against operator() on the same samples: identical bits, no allocation, and the
+/// padding between columns (ld > n) left as it was.
+template <class T>
+void check_columns_equal_rows(const nn::simd_mlp<T>& k, std::mt19937_64& rng) {
+  const std::size_t ni = k.input_size(), no = k.output_size(), L = nn::simd_mlp<T>::lanes;
+  std::normal_distribution<double> nd;
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, L - 1, L, L + 1, 4 * L, 4 * L + 1, 5 * L + 3, std::size_t{300}}) {
+    const std::size_t ldx = n + 3, ldy = n + 5;
+    std::vector<T> xr(n * ni), yr(n * no), xc(ni * ldx, T(7)), yc(no * ldy, T(-9));
+    for (std::size_t s = 0; s < n; ++s)
+      for (std::size_t f = 0; f < ni; ++f) xc[f * ldx + s] = xr[s * ni + f] = static_cast<T>(nd(rng));
+    k(xr.data(), yr.data(), n);
+    const std::size_t before = g_allocations.load();
+    k.columns(xc.data(), ldx, yc.data(), ldy, n);
+    CHECK(g_allocations.load() == before);
+    std::size_t differ = 0, touched = 0;
+    for (std::size_t o = 0; o < no; ++o) {
+      for (std::size_t s = 0; s < n; ++s) differ += (yc[o * ldy + s] != yr[s * no + o]) ? 1 : 0;  // bits
+      for (std::size_t s = n; s < ldy; ++s) touched += (yc[o * ldy + s] != T(-9)) ? 1 : 0;
+    }
+    INFO("n = " << n << " (" << (sizeof(T) == 4 ? "float" : "double") << ")");
+    CHECK(differ == 0);
+    CHECK(touched == 0);
+  }
+}
+}  // namespace
+
+TEST_CASE("Test_simd_mlp: the column-major layout gives the row layout's bits (every code path)") {
+  auto rng = chempp::test::seeded_rng(45);
+  const auto net = paper_shaped_net<double>(11);
+  check_columns_equal_rows(nn::simd_mlp<double>(net), rng);
+  check_columns_equal_rows(nn::simd_mlp<float>(net.cast<float>()), rng);
+  nn::mlp<double> wide({37, 24, 21}, {nn::activation::tanh, nn::activation::identity});  // > 16 features
+  wide.initialize(6, nn::init_scheme::pytorch_default);
+  check_columns_equal_rows(nn::simd_mlp<float>(wide.cast<float>()), rng);
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop  // (the test files of a unity batch follow)
 #endif

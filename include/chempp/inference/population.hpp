@@ -96,7 +96,8 @@ class unbounded_map {
 
   /// The two maps over the n rows u_r = u + r·ld, vectorised over rows (the population engine's
   /// hot loop): out[r] = log_density_u(u_r). The same formulas as the scalar functions
-  /// (`factor_log_density`, `factor_theta`), with xsimd's exp/log1p (within 2 ulp of libm's).
+  /// (`factor_log_density`, `factor_theta`); the log density's softplus gives each lane the bits
+  /// of the scalar's, θ's xsimd exp is within 2 ulp of libm's.
   void log_density_rows(const double* u, std::size_t ld, std::size_t n, double* out) const noexcept {
     using B = xsimd::batch<double>;
     const auto rows = kernels::lane_offsets<B>(ld);  // one gather per column of B rows
@@ -112,18 +113,22 @@ class unbounded_map {
   }
   /// θ_r[off + j] = to_theta(j, u_r[j]) for the n rows u_r = u + r·ld, θ_r = theta + r·tp.
   void theta_rows(const double* u, std::size_t ld, std::size_t n, double* theta, std::size_t tp, std::size_t off) const noexcept {
-    using B = xsimd::batch<double>;
-    alignas(64) double tmp[B::size];
-    const auto rows = kernels::lane_offsets<B>(ld);  // one gather per column of B rows
-    const auto& fs = prior_->factors();
-    std::size_t r0 = 0;
-    for (; r0 + B::size <= n; r0 += B::size)
-      for (std::size_t j = 0; j < fs.size(); ++j) {
-        factor_theta(fs[j], B::gather(u + r0 * ld + j, rows)).store_aligned(tmp);
-        for (std::size_t l = 0; l < B::size; ++l) theta[(r0 + l) * tp + off + j] = tmp[l];
+    map_theta(u, ld, n, [&](std::size_t r0, std::size_t j, const auto& v) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) {
+        theta[r0 * tp + off + j] = v;
+      } else {
+        alignas(64) double tmp[std::decay_t<decltype(v)>::size];
+        v.store_aligned(tmp);
+        for (std::size_t l = 0; l < v.size; ++l) theta[(r0 + l) * tp + off + j] = tmp[l];
       }
-    for (; r0 < n; ++r0)
-      for (std::size_t j = 0; j < fs.size(); ++j) theta[r0 * tp + off + j] = to_theta(j, u[r0 * ld + j]);
+    });
+  }
+  /// The same into a column-major array: θ_r[j] at theta[j · ldt + r] (ldt ≥ n).
+  void theta_columns(const double* u, std::size_t ld, std::size_t n, double* theta, std::size_t ldt) const noexcept {
+    map_theta(u, ld, n, [&](std::size_t r0, std::size_t j, const auto& v) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) theta[j * ldt + r0] = v;
+      else v.store_unaligned(theta + j * ldt + r0);
+    });
   }
   /// One prior draw in u.
   template <class Rng>
@@ -143,19 +148,34 @@ class unbounded_map {
   }
 
  private:
+  // factor_theta of every row and column, vectorised over rows: store(r0, j, v) takes column j of
+  // the rows from r0 (v an xsimd batch of doubles, then one double per row for the tail).
+  template <class Store>
+  void map_theta(const double* u, std::size_t ld, std::size_t n, Store&& store) const noexcept {
+    using B = xsimd::batch<double>;
+    const auto rows = kernels::lane_offsets<B>(ld);  // one gather per column of B rows
+    const auto& fs = prior_->factors();
+    std::size_t r0 = 0;
+    for (; r0 + B::size <= n; r0 += B::size)
+      for (std::size_t j = 0; j < fs.size(); ++j) store(r0, j, factor_theta(fs[j], B::gather(u + r0 * ld + j, rows)));
+    for (; r0 < n; ++r0)
+      for (std::size_t j = 0; j < fs.size(); ++j) store(r0, j, to_theta(j, u[r0 * ld + j]));
+  }
   // The formulas of one factor, for V = double or an xsimd batch of doubles (one definition).
   // log density of u_j: a Normal factor's in θ = u (log_b = log of its σ, computed once at
   // construction); a uniform factor's logistic density s (1 − s), s = sigmoid(u), Jacobian of
-  // θ = a + (b − a) s included.
+  // θ = a + (b − a) s included: log s (1 − s) = −|u| − 2 log(1 + e^{−|u|}), the log term as
+  // kernels::softplus_fn (≤ 8e-16 relative; docs/kernels.md), which costs half of xsimd's exp and
+  // log1p in double (5.5 % of bench_population's hot loop in perf before, 2026-12-03).
   template <class V>
   static V factor_log_density(const prior_factor& f, double log_b, const V& u) noexcept {
-    using std::abs, std::exp, std::log1p;
+    using std::abs;
     if (f.family == prior_factor::kind::normal) {
       const V z = (u - V(f.a)) / V(f.b);
       return V(-0.5) * z * z - V(log_b) - V(0.5 * std::log(2.0 * std::numbers::pi));
     }
     const V a = abs(u);
-    return -a - V(2.0) * log1p(exp(-a));
+    return -a - V(2.0) * kernels::apply_fn<kernels::softplus_fn>(V(-a));
   }
   template <class V>
   static V factor_theta(const prior_factor& f, const V& u) noexcept {
@@ -645,6 +665,7 @@ class population_engine {
       // otherwise keep them, so successive grids share their random numbers and converge
       if (!r.adapted || maha2(r.adapted_at, prev_cov, prev.mean) > 1.0) {
         adapt_all(r.st, prev.mean, opt, pass);
+        r.post.simulations += r.post.n_stars * opt.adapt_iterations * opt.pilot_samples;  // the pilots' draws
         r.adapted = true;
         r.adapted_at = prev.mean;
       }
@@ -846,10 +867,12 @@ class population_engine {
 
 
 
+  // log(e^a + e^b) = max(a, b) + softplus(−|a − b|) (kernels::softplus_fn: a lane's bits are the
+  // scalar's).
   template <class V>
   static V log_add(const V& a, const V& b) noexcept {
-    using std::abs, std::exp, std::log1p, std::max;
-    return max(a, b) + log1p(exp(-abs(a - b)));
+    using std::abs, std::max;
+    return max(a, b) + kernels::apply_fn<kernels::softplus_fn>(V(-abs(a - b)));
   }
   // lp[r] ← lp[r] − log_add(log_wq + lqt[r], log_wp + lp[r]) for r < n: log p(u) − log q_mix(u),
   // vectorised over rows (log_add's formula on xsimd batches; scalar tail).
@@ -892,28 +915,50 @@ class population_engine {
     for (Eigen::Index r = mq; r < m; ++r) lqt[r] = z.col(r - mq).squaredNorm();
     log_t.rows(lqt + mq, static_cast<std::size_t>(m - mq), st.log_det);
   }
-  // θ_r = (Λ, θ_local(u_r)) for the m rows u_r of the row-major m × l array `us`, into the
-  // row-major m × p array `theta`.
+  // θ_r = (Λ, θ_local(u_r)) for the m rows u_r of the row-major m × l array `us`, into the m × p
+  // array `theta` in the layout S takes: column-major for a ColumnSimulator (the emulator's SIMD
+  // lanes: no transposes or gathers, ~4 % of bench_population's time by perf shares,
+  // docs/kernels.md), else row-major.
+  template <class S>
   void theta_rows(const Eigen::Vector2d& lambda, const double* us, std::size_t l, std::size_t m, double* theta,
                   std::size_t p) const noexcept {
-    for (std::size_t r = 0; r < m; ++r) {
-      theta[r * p] = lambda(0);
-      theta[r * p + 1] = lambda(1);
+    if constexpr (ColumnSimulator<S>) {
+      std::fill(theta, theta + m, lambda(0));
+      std::fill(theta + m, theta + 2 * m, lambda(1));
+      local_.theta_columns(us, l, m, theta + 2 * m, m);
+    } else {
+      for (std::size_t r = 0; r < m; ++r) {
+        theta[r * p] = lambda(0);
+        theta[r * p + 1] = lambda(1);
+      }
+      local_.theta_rows(us, l, m, theta, p, 2);
     }
-    local_.theta_rows(us, l, m, theta, p, 2);
   }
-  // Simulates the m parameter rows and adds log p(x | f) to lw (−inf where the simulation
-  // failed or θ is not valid); returns the largest log weight.
+  // Simulates the m parameter vectors of `theta` (theta_rows<S>'s layout) and adds log p(x | f)
+  // to lw (−inf where the simulation failed or θ is not valid); returns the largest log weight.
   template <class S>
   double add_log_likelihood(const S& sim, const star_likelihood& lik, double* theta, double* out, Eigen::Index m,
                             double* lw) const {
-    const std::size_t p = sim.n_parameters(), k = sim.n_observables();
-    sim.simulate(theta, static_cast<std::size_t>(m), out);
-    lik.add_rows(out, static_cast<std::size_t>(m), k, lw);
+    const std::size_t p = sim.n_parameters(), k = sim.n_observables(), mu = static_cast<std::size_t>(m);
+    if constexpr (ColumnSimulator<S>) {
+      sim.simulate_columns(theta, mu, mu, out, mu);
+      lik.add_columns(out, mu, mu, lw);
+    } else {
+      sim.simulate(theta, mu, out);
+      lik.add_rows(out, mu, k, lw);
+    }
+    std::vector<double> th_row(ColumnSimulator<S> && validity_.valid ? p : 0);  // a θ for the validity test
     double mx = -INFINITY;
-    for (Eigen::Index r = 0; r < m; ++r) {
-      const double* th = theta + static_cast<std::size_t>(r) * p;
-      if ((validity_.valid && !validity_.valid(th)) || std::isnan(lw[r])) lw[r] = -INFINITY;
+    for (std::size_t r = 0; r < mu; ++r) {
+      if (validity_.valid && !std::isnan(lw[r])) {
+        const double* th = theta + r * p;
+        if constexpr (ColumnSimulator<S>) {
+          for (std::size_t j = 0; j < p; ++j) th_row[j] = theta[j * mu + r];
+          th = th_row.data();
+        }
+        if (!validity_.valid(th)) lw[r] = -INFINITY;
+      }
+      if (std::isnan(lw[r])) lw[r] = -INFINITY;
       mx = std::max(mx, lw[r]);
     }
     return mx;
@@ -1105,8 +1150,10 @@ class population_engine {
     // the same share of each component as in the standard draws (≤ 1: a prefix of them; > 1:
     // the evidence's extra draws too)
     const double frac = static_cast<double>(m_use) / static_cast<double>(st.mq_std + st.mp_std);
-    const Eigen::Index mq = std::clamp<Eigen::Index>(static_cast<Eigen::Index>(std::round(frac * static_cast<double>(st.mq_std))), 1, st.eps.rows());
+    // (m_use rows in all where the draws allow: 64 = 58 + 7 by rounding each share would run a
+    // 65th row, one sample outside the emulator's SIMD blocks, 2 % of the hot loop in perf)
     const Eigen::Index mp = std::clamp<Eigen::Index>(static_cast<Eigen::Index>(std::round(frac * static_cast<double>(st.mp_std))), 1, st.u_prior.rows());
+    const Eigen::Index mq = std::clamp<Eigen::Index>(static_cast<Eigen::Index>(m_use) - mp, 1, st.eps.rows());
     const Eigen::Index m = mq + mp;
     const double log_wq = std::log(static_cast<double>(mq) / static_cast<double>(m));
     const double log_wp = std::log(static_cast<double>(mp) / static_cast<double>(m));
@@ -1131,7 +1178,7 @@ class population_engine {
     for (Eigen::Index r = mq; r < m; ++r) logq[r] = st.log_p_prior(r - mq);
     local_.log_density_rows(us, lu, static_cast<std::size_t>(mq), logq);  // logq holds log p(u) here
     log_mixture_rows(logq, lqt, log_wq, log_wp, mu);  // log p(u) − log q_mix(u), then + log L
-    theta_rows(lambda, us, lu, mu, theta, p);
+    theta_rows<S>(lambda, us, lu, mu, theta, p);
     const double mx = add_log_likelihood(sim, lik, theta, out, m, logq);
     star_value v;
     if (!std::isfinite(mx)) return v;
@@ -1211,7 +1258,7 @@ class population_engine {
     log_t.rows(lqt.data(), static_cast<std::size_t>(mq), st.log_det);
     const auto mu = static_cast<std::size_t>(m), lu = static_cast<std::size_t>(l);
     local_.log_density_rows(us.data(), lu, mu, lw.data());
-    theta_rows(lambda, us.data(), lu, mu, theta, p);
+    theta_rows<Sim>(lambda, us.data(), lu, mu, theta, p);
     log_mixture_rows(lw.data(), lqt.data(), log_wq, log_wp, static_cast<std::size_t>(m));
     const double mx = add_log_likelihood(*sim_, st.lik, theta, out, m, lw.data());
     if (!std::isfinite(mx)) return;  // nothing learnt: keep the proposal

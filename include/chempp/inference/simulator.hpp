@@ -30,11 +30,28 @@ namespace chempp::inference {
 /// A batch forward model: `simulate(theta, n, out)` maps n row-major parameter vectors
 /// (n × n_parameters) to n row-major observable vectors (n × n_observables). Must be callable
 /// concurrently from several threads on the same object.
+/// A simulator may also offer `simulate_columns(theta, ld_theta, n, out, ld_out)`, the same map
+/// on column-major arrays (`ColumnSimulator`); the population engine then uses it.
 template <class S>
 concept Simulator = requires(const S& s, const double* theta, std::size_t n, double* out) {
   { s.n_parameters() } -> std::convertible_to<std::size_t>;
   { s.n_observables() } -> std::convertible_to<std::size_t>;
   s.simulate(theta, n, out);
+};
+
+/// A `Simulator` that also maps column-major arrays: parameter j of row r at theta[j · ld_theta
+/// + r], observable i at out[i · ld_out + r], with the same values as `simulate`.
+template <class S>
+concept ColumnSimulator = Simulator<S> && requires(const S& s, const double* theta, std::size_t n, double* out) {
+  s.simulate_columns(theta, n, n, out, n);
+};
+
+/// A compiled network that also evaluates column-major (feature-major) arrays in place,
+/// `net.columns(x, ldx, y, ldy, n)` (nn::simd_mlp).
+template <class Net>
+concept ColumnNetwork = requires(const Net& net, const typename Net::batch_type::value_type* x,
+                                 typename Net::batch_type::value_type* y, std::size_t l) {
+  net.columns(x, l, y, l, l);
 };
 
 /// Emulator policy: a compiled network `Net` (e.g. `nn::simd_mlp<float>`, called as
@@ -78,6 +95,22 @@ class emulator_simulator {
         double* dst = out + s * k + o.first_observable;
         for (std::size_t t = 0; t < o.length; ++t) dst[t] = static_cast<double>(src[t]);
       }
+  }
+  /// The same map with parameter-major (column-major) layouts: parameter j of row r at
+  /// theta[j · ld_theta + r], observable i at out[i · ld_out + r] (ld_theta, ld_out ≥ n). For
+  /// networks that evaluate such layouts in place (`net.columns`, as nn::simd_mlp), these are
+  /// the kernel's SIMD lanes: no transposes (the population engine takes this path when a
+  /// simulator has it). Each row's observables are the same bits as `simulate`'s (tested).
+  void simulate_columns(const double* theta, std::size_t ld_theta, std::size_t n, double* out, std::size_t ld_out) const
+    requires ColumnNetwork<Net>
+  {
+    const std::size_t p = net_.input_size(), r = net_.output_size();
+    std::vector<value_type> x(n * p), y(n * r);
+    for (std::size_t j = 0; j < p; ++j)
+      for (std::size_t i = 0; i < n; ++i) x[j * n + i] = static_cast<value_type>(theta[j * ld_theta + i]);
+    net_.columns(x.data(), n, y.data(), n, n);
+    for (std::size_t j = 0; j < outputs_.size(); ++j)
+      for (std::size_t i = 0; i < n; ++i) out[j * ld_out + i] = static_cast<double>(y[outputs_[j] * n + i]);
   }
 
  private:

@@ -89,6 +89,9 @@ class star_likelihood {
       throw invalid_argument(std::string(fn) + ": diag(sigma^2) + model_cov is not positive definite");
     l_ = llt.matrixL();
     inv_diag_ = l_.diagonal().cwiseInverse();  // the solve multiplies: no division chain per call
+    diagonal_ = true;  // (no model covariance: the substitution skips L's zero off-diagonal entries)
+    for (Eigen::Index a = 0; a < m; ++a)
+      for (Eigen::Index b = 0; b < a; ++b) diagonal_ = diagonal_ && l_(a, b) == 0.0;
     log_norm_ = -0.5 * static_cast<double>(m) * std::log(2.0 * std::numbers::pi) -
                 l_.diagonal().array().log().sum();
   }
@@ -114,16 +117,24 @@ class star_likelihood {
   /// same operations in the same order per lane, so each row's value equals operator()(f_r) (tested).
   void add_rows(const double* f, std::size_t n, std::size_t k, double* lw) const noexcept {
     using B = xsimd::batch<double>;
-    alignas(64) double buf[B::size];
     const auto rows = kernels::lane_offsets<B>(k);  // f_m of B rows in one gather
     std::size_t r0 = 0;
     for (; r0 + B::size <= n; r0 += B::size) {
       const double* fr = f + r0 * k;
-      const B q = whitened_norm2<B>([&](std::size_t a) { return B::gather(fr + index_[a], rows); });
-      q.store_aligned(buf);
-      for (std::size_t l = 0; l < B::size; ++l) lw[r0 + l] += std::isfinite(buf[l]) ? log_norm_ - 0.5 * buf[l] : -INFINITY;
+      add_lanes(whitened_norm2<B>([&](std::size_t a) { return B::gather(fr + index_[a], rows); }), lw + r0);
     }
     for (; r0 < n; ++r0) lw[r0] += (*this)(f + r0 * k);
+  }
+  /// The same for a column-major array: f_m of row r at f[m · ld + r] (ld ≥ n), loaded into the
+  /// lanes without gathers (the engine's path for a `ColumnSimulator`); each row's value equals
+  /// operator()(f + r, ld) (tested).
+  void add_columns(const double* f, std::size_t ld, std::size_t n, double* lw) const noexcept {
+    using B = xsimd::batch<double>;
+    const auto ldi = static_cast<Eigen::Index>(ld);
+    std::size_t r0 = 0;
+    for (; r0 + B::size <= n; r0 += B::size)
+      add_lanes(whitened_norm2<B>([&](std::size_t a) { return B::load_unaligned(f + index_[a] * ldi + r0); }), lw + r0);
+    for (; r0 < n; ++r0) lw[r0] += (*this)(f + r0, ldi);
   }
 
   /// log p(x | f) and its gradient with respect to the full K-vector f (zero where not
@@ -153,17 +164,26 @@ class star_likelihood {
     for (std::size_t a = 0; a < m; ++a) {
       const auto ai = static_cast<Eigen::Index>(a);
       V r = V(x_(ai)) - f_at(a);
-      for (std::size_t b = 0; b < a; ++b) r = r - V(l_(ai, static_cast<Eigen::Index>(b))) * y[b];
+      if (!diagonal_)
+        for (std::size_t b = 0; b < a; ++b) r = r - V(l_(ai, static_cast<Eigen::Index>(b))) * y[b];
       y[a] = r * V(inv_diag_(ai));
       q = q + y[a] * y[a];
     }
     return q;
+  }
+  // lw[l] += the log density of lane l's squared whitened norm q (−inf where q is not finite)
+  template <class B>
+  void add_lanes(const B& q, double* lw) const noexcept {
+    alignas(64) double buf[B::size];
+    q.store_aligned(buf);
+    for (std::size_t l = 0; l < B::size; ++l) lw[l] += std::isfinite(buf[l]) ? log_norm_ - 0.5 * buf[l] : -INFINITY;
   }
   Eigen::Index k_ = 0;
   std::vector<Eigen::Index> index_;
   Eigen::VectorXd x_;
   Eigen::MatrixXd l_;
   Eigen::VectorXd inv_diag_;  // 1 / diag(L)
+  bool diagonal_ = false;     // L diagonal (uncorrelated errors): no off-diagonal terms
   double log_norm_ = 0.0;
 
  public:

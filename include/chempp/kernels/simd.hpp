@@ -224,6 +224,16 @@ inline multi<B, K> apply_fn(const multi<B, K>& x) {
   }
 }
 
+/// F::apply on one plain xsimd register, evaluated as a `multi` of one register so that its
+/// multiply-adds are fused on every architecture (xsimd 8.1's own AVX-512 `fma` is a multiply and
+/// an add): each lane then gets the same bits as F::apply on that lane's scalar.
+template <class F, class T, class A>
+inline xsimd::batch<T, A> apply_fn(const xsimd::batch<T, A>& x) {
+  multi<xsimd::batch<T, A>, 1> v;
+  v.v[0] = x;
+  return F::apply(v).v[0];
+}
+
 /// Keeps a loaded SIMD value in a register (an empty asm statement the value passes through): GCC
 /// and Clang otherwise fold the load into every multiply-add that uses it, which turns one load per
 /// R multiply-adds into R loads and makes a register-blocked kernel load-bound (seen in perf

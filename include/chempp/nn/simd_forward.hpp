@@ -174,6 +174,23 @@ class simd_mlp {
     for (; s + lanes <= n; s += lanes) block<1>(x, y, s);
     for (; s < n; ++s) single(x + s * input_size(), y + s * output_size());
   }
+  /// The same evaluation with feature-major (column-major) layouts: input f of sample s at
+  /// x[f · ldx + s], output o at y[o · ldy + s] (ldx, ldy ≥ n), which are the SIMD lanes of the
+  /// kernel, so no transposes (the population engine's hot loop). The samples run in the same
+  /// groups as operator(), so each sample's outputs have the same bits in either layout (tested).
+  /// Never allocates; safe to call concurrently.
+  void columns(const T* x, std::size_t ldx, T* y, std::size_t ldy, std::size_t n) const noexcept {
+    const std::size_t n_in = input_size(), n_out = output_size();
+    std::size_t s = 0;
+    for (; s + 4 * lanes <= n; s += 4 * lanes) column_block<4>(x, ldx, y, ldy, s);
+    for (; s + lanes <= n; s += lanes) column_block<1>(x, ldx, y, ldy, s);
+    for (; s < n; ++s) {
+      T xs[max_width], ys[max_width];
+      for (std::size_t f = 0; f < n_in; ++f) xs[f] = x[f * ldx + s];
+      single(xs, ys);
+      for (std::size_t o = 0; o < n_out; ++o) y[o * ldy + s] = ys[o];
+    }
+  }
 
  private:
   static constexpr std::size_t padded(std::size_t n) noexcept { return (n + lanes - 1) / lanes * lanes; }
@@ -189,28 +206,45 @@ class simd_mlp {
     using V = kernels::multi<batch_type, int(U)>;
     constexpr std::size_t group = U * lanes;  // samples of the block
     constexpr std::size_t chunk = 16;         // features staged at a time
-    V buf[2][max_width];
     alignas(64) T tmp[chunk * group];
     const std::size_t n_in = input_size(), n_out = output_size();
-    // Inputs: read x in memory order (sample by sample), transpose through `tmp` in L1.
-    for (std::size_t f0 = 0; f0 < n_in; f0 += chunk) {
-      const std::size_t nf = std::min(chunk, n_in - f0);
-      for (std::size_t l = 0; l < group; ++l) {
-        const T* xs = x + (s0 + l) * n_in + f0;
-        for (std::size_t f = 0; f < nf; ++f) tmp[f * group + l] = xs[f];
-      }
-      for (std::size_t f = 0; f < nf; ++f) buf[0][f0 + f] = V::load(tmp + f * group);
-    }
-    const V* out = kernels::mlp_forward(layout_, params_.data(), buf[0], buf[1]);
-    // Outputs: transpose through `tmp`, then write y in memory order.
-    for (std::size_t o0 = 0; o0 < n_out; o0 += chunk) {
-      const std::size_t no = std::min(chunk, n_out - o0);
-      for (std::size_t o = 0; o < no; ++o) out[o0 + o].store(tmp + o * group);
-      for (std::size_t l = 0; l < group; ++l) {
-        T* ys = y + (s0 + l) * n_out + o0;
-        for (std::size_t o = 0; o < no; ++o) ys[o] = tmp[o * group + l];
-      }
-    }
+    forward_group<U>(
+        [&](V* in) {  // read x in memory order (sample by sample), transpose through `tmp` in L1
+          for (std::size_t f0 = 0; f0 < n_in; f0 += chunk) {
+            const std::size_t nf = std::min(chunk, n_in - f0);
+            for (std::size_t l = 0; l < group; ++l) {
+              const T* xs = x + (s0 + l) * n_in + f0;
+              for (std::size_t f = 0; f < nf; ++f) tmp[f * group + l] = xs[f];
+            }
+            for (std::size_t f = 0; f < nf; ++f) in[f0 + f] = V::load(tmp + f * group);
+          }
+        },
+        [&](const V* out) {  // transpose through `tmp`, then write y in memory order
+          for (std::size_t o0 = 0; o0 < n_out; o0 += chunk) {
+            const std::size_t no = std::min(chunk, n_out - o0);
+            for (std::size_t o = 0; o < no; ++o) out[o0 + o].store(tmp + o * group);
+            for (std::size_t l = 0; l < group; ++l) {
+              T* ys = y + (s0 + l) * n_out + o0;
+              for (std::size_t o = 0; o < no; ++o) ys[o] = tmp[o * group + l];
+            }
+          }
+        });
+  }
+  /// The block of `columns`: the lanes are read and written in place.
+  template <std::size_t U>
+  void column_block(const T* x, std::size_t ldx, T* y, std::size_t ldy, std::size_t s0) const noexcept {
+    using V = kernels::multi<batch_type, int(U)>;
+    forward_group<U>([&](V* in) { for (std::size_t f = 0; f < input_size(); ++f) in[f] = V::load(x + f * ldx + s0); },
+                     [&](const V* out) { for (std::size_t o = 0; o < output_size(); ++o) out[o].store(y + o * ldy + s0); });
+  }
+  /// One group of U registers of samples through the shared forward pass (kernels::mlp_forward):
+  /// `in(V*)` fills the inputs, `out(const V*)` takes the outputs.
+  template <std::size_t U, class In, class Out>
+  void forward_group(In&& in, Out&& out) const noexcept {
+    using V = kernels::multi<batch_type, int(U)>;
+    V buf[2][max_width];
+    in(buf[0]);
+    out(static_cast<const V*>(kernels::mlp_forward(layout_, params_.data(), buf[0], buf[1])));
   }
 
   /// `K` consecutive SIMD blocks of outputs (starting at `ob`) of one layer for one sample,
@@ -241,9 +275,7 @@ class simd_mlp {
     for (std::size_t k = 0; k < K; ++k) {
       batch_type sum = acc[k][0];
       for (std::size_t s = 1; s < S; ++s) sum += acc[k][s];
-      kernels::multi<batch_type, 1> v;  // (the kernels' value type: xsimd 8.1's own AVX-512 fma is not fused)
-      v.v[0] = sum;
-      Act::apply(v).v[0].store_aligned(nxt + ob + k * lanes);
+      kernels::apply_fn<Act>(sum).store_aligned(nxt + ob + k * lanes);  // (fused multiply-adds: kernels/simd.hpp)
     }
   }
 

@@ -268,25 +268,28 @@ TEST_CASE("kernels: double tanh within 3e-16 absolute and 6e-16 relative of the 
 }
 
 namespace {
-// softplus_fn in precision T against log1p(e^x) in long double, on groups of M::lanes values
-// (SIMD), each of which the scalar path must give to the same bits; below `tail_x` the result is
-// e^tail_x (an absolute error, kept apart from the relative one).
+// A function policy F in precision T against its long-double reference `ref` (log1p(e^x) for
+// softplus), on groups of M::lanes values (SIMD), each of which the scalar path must give to the
+// same bits; below `tail_x` the result is e^tail_x (an absolute error, kept apart from the
+// relative one).
 template <class T>
-struct softplus_sweep {
+long double softplus_ref(T x) {
+  const long double v = x;
+  return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
+}
+template <class F, class T>
+struct function_sweep {
   using M = kn::multi<xsimd::batch<T>, 2>;
+  long double (*ref)(T);
   T tail_x;
   alignas(64) T xs[M::lanes] = {};
   alignas(64) T ys[M::lanes] = {};
   double worst = 0.0, worst_x = 0.0, worst_tail = 0.0;
   int mismatch = 0;
-  static long double ref(T x) {
-    const long double v = x;
-    return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
-  }
   void check_group() {  // the values in xs
-    kn::softplus_fn::apply(M::load(xs)).store(ys);
+    F::apply(M::load(xs)).store(ys);
     for (std::size_t l = 0; l < M::lanes; ++l) {
-      mismatch += ys[l] != kn::softplus_fn::apply(xs[l]) ? 1 : 0;  // the same arithmetic on every value type
+      mismatch += ys[l] != F::apply(xs[l]) ? 1 : 0;  // the same arithmetic on every value type
       const long double r = ref(xs[l]);
       const double e = double(std::abs(static_cast<long double>(ys[l]) - r));
       if (xs[l] < tail_x) {
@@ -298,10 +301,12 @@ struct softplus_sweep {
     }
   }
   void check_point(T x) {  // scalar only
-    const double e = double(std::abs(static_cast<long double>(kn::softplus_fn::apply(x)) - ref(x)));
+    const double e = double(std::abs(static_cast<long double>(F::apply(x)) - ref(x)));
     worst = std::max(worst, e / double(ref(x)));
   }
 };
+template <class T>
+using softplus_sweep = function_sweep<kn::softplus_fn, T>;
 // ±infinity, a huge argument and NaN (scalar and SIMD): the limits every softplus keeps.
 template <class T>
 void check_softplus_limits(T huge, T tail) {
@@ -319,7 +324,7 @@ TEST_CASE("kernels: float softplus within 3e-7 relative of the long-double softp
   // Padé exp, exact 2^k, atanh series (functions.hpp); reference log1p(e^x) in long double.
   // Arguments: a grid of [-90, 90] (step 1e-4, every exponent range the MAF scale meets) plus the
   // special points; below -86 the result is e^-86 (an absolute error below 5e-38).
-  softplus_sweep<float> sw{-86.0f};
+  softplus_sweep<float> sw{softplus_ref<float>, -86.0f};
   constexpr auto lanes = softplus_sweep<float>::M::lanes;
   for (long i = -900000; i <= 900000; i += long(lanes)) {
     for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = static_cast<float>(double(i + long(l)) * 1e-4);
@@ -337,7 +342,7 @@ TEST_CASE("kernels: double softplus within 8e-16 relative of the long-double sof
   // Padé exp, exact 2^k, atanh series to s^33 (functions.hpp); reference log1p(e^x) in long
   // double. Arguments: a grid of [-750, 750] (step 1e-3) and 2^18 log-uniform magnitudes of
   // 1e-12..700 of either sign; below -708 the result is e^-708 (an absolute error < 3.4e-308).
-  softplus_sweep<double> sw{-708.0};
+  softplus_sweep<double> sw{softplus_ref<double>, -708.0};
   constexpr auto lanes = softplus_sweep<double>::M::lanes;
   for (long i = -750000; i <= 750000; i += long(lanes)) {
     for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = double(i + long(l)) * 1e-3;
@@ -355,6 +360,36 @@ TEST_CASE("kernels: double softplus within 8e-16 relative of the long-double sof
   CHECK(sw.worst <= 8e-16);
   CHECK(sw.worst_tail < 3.4e-308);
   check_softplus_limits<double>(1e300, 3.4e-308);
+}
+
+TEST_CASE("kernels: double sigmoid within 5e-16 relative of the long-double sigmoid, SIMD = scalar, NaN passes through") {
+  // Padé exp with an exact 2^k, one division (functions.hpp); reference 1 / (1 + e^{-x}) in long
+  // double. Arguments: a grid of [-750, 750] (step 1e-3) and 2^18 log-uniform magnitudes of
+  // 1e-12..700 of either sign; below -708 the result is e^-708 (an absolute error < 3.4e-308).
+  function_sweep<kn::sigmoid_fn, double> sw{[](double x) { return 1.0L / (1.0L + std::exp(-static_cast<long double>(x))); }, -708.0};
+  constexpr auto lanes = function_sweep<kn::sigmoid_fn, double>::M::lanes;
+  for (long i = -750000; i <= 750000; i += long(lanes)) {
+    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = double(i + long(l)) * 1e-3;
+    sw.check_group();
+  }
+  auto rng = chempp::test::seeded_rng(2141);
+  std::uniform_real_distribution<double> lu(std::log(1e-12), std::log(700.0));
+  for (int rep = 0; rep < (1 << 18) / int(lanes); ++rep) {
+    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = (l % 2 ? -1.0 : 1.0) * std::exp(lu(rng));
+    sw.check_group();
+  }
+  for (double x : {0.0, -0.0, 1e-300, -1e-300, 0.34657, -0.34658, 36.7, -36.7, 707.9, -707.9, 708.0, -708.0}) sw.check_point(x);
+  INFO("double sigmoid: worst relative " << sw.worst << " at x = " << sw.worst_x << ", worst absolute below -708 " << sw.worst_tail);
+  CHECK(sw.mismatch == 0);
+  CHECK(sw.worst <= 5e-16);
+  CHECK(sw.worst_tail < 3.4e-308);
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(kn::sigmoid_fn::apply(inf) == 1.0);
+  CHECK(kn::sigmoid_fn::apply(-inf) >= 0.0);
+  CHECK(kn::sigmoid_fn::apply(-inf) < 3.4e-308);
+  CHECK(kn::sigmoid_fn::apply(1e300) == 1.0);
+  CHECK(std::isnan(kn::sigmoid_fn::apply(std::numeric_limits<double>::quiet_NaN())));
+  CHECK(std::isnan(kn::apply_fn<kn::sigmoid_fn>(xsimd::batch<double>(std::numeric_limits<double>::quiet_NaN())).get(0)));
 }
 
 TEST_CASE("kernels: float log within 1.5e-7 of the long-double log, SIMD = scalar, special values through the library log") {

@@ -307,6 +307,23 @@ struct function_sweep {
 };
 template <class T>
 using softplus_sweep = function_sweep<kn::softplus_fn, T>;
+// The double sweeps' arguments: a grid of [-750, 750] (step 1e-3), 2^18 log-uniform magnitudes
+// of 1e-12..700 of either sign (seeded), and the special points of the range reduction.
+template <class F>
+void sweep_double_range(function_sweep<F, double>& sw, std::uint64_t seed) {
+  constexpr auto lanes = function_sweep<F, double>::M::lanes;
+  for (long i = -750000; i <= 750000; i += long(lanes)) {
+    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = double(i + long(l)) * 1e-3;
+    sw.check_group();
+  }
+  auto rng = chempp::test::seeded_rng(seed);
+  std::uniform_real_distribution<double> lu(std::log(1e-12), std::log(700.0));
+  for (int rep = 0; rep < (1 << 18) / int(lanes); ++rep) {
+    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = (l % 2 ? -1.0 : 1.0) * std::exp(lu(rng));
+    sw.check_group();
+  }
+  for (double x : {0.0, -0.0, 1e-300, -1e-300, 0.34657, -0.34658, 36.7, -36.7, 707.9, -707.9, 708.0, -708.0}) sw.check_point(x);
+}
 // ±infinity, a huge argument and NaN (scalar and SIMD): the limits every softplus keeps.
 template <class T>
 void check_softplus_limits(T huge, T tail) {
@@ -343,18 +360,7 @@ TEST_CASE("kernels: double softplus within 8e-16 relative of the long-double sof
   // double. Arguments: a grid of [-750, 750] (step 1e-3) and 2^18 log-uniform magnitudes of
   // 1e-12..700 of either sign; below -708 the result is e^-708 (an absolute error < 3.4e-308).
   softplus_sweep<double> sw{softplus_ref<double>, -708.0};
-  constexpr auto lanes = softplus_sweep<double>::M::lanes;
-  for (long i = -750000; i <= 750000; i += long(lanes)) {
-    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = double(i + long(l)) * 1e-3;
-    sw.check_group();
-  }
-  auto rng = chempp::test::seeded_rng(2137);
-  std::uniform_real_distribution<double> lu(std::log(1e-12), std::log(700.0));
-  for (int rep = 0; rep < (1 << 18) / int(lanes); ++rep) {
-    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = (l % 2 ? -1.0 : 1.0) * std::exp(lu(rng));
-    sw.check_group();
-  }
-  for (double x : {0.0, -0.0, 1e-300, -1e-300, 0.34657, -0.34658, 707.9, -707.9, 708.0, -708.0, 36.7, -36.7}) sw.check_point(x);
+  sweep_double_range(sw, 2137);
   INFO("double softplus: worst relative " << sw.worst << " at x = " << sw.worst_x << ", worst absolute below -708 " << sw.worst_tail);
   CHECK(sw.mismatch == 0);
   CHECK(sw.worst <= 8e-16);
@@ -367,18 +373,7 @@ TEST_CASE("kernels: double sigmoid within 5e-16 relative of the long-double sigm
   // double. Arguments: a grid of [-750, 750] (step 1e-3) and 2^18 log-uniform magnitudes of
   // 1e-12..700 of either sign; below -708 the result is e^-708 (an absolute error < 3.4e-308).
   function_sweep<kn::sigmoid_fn, double> sw{[](double x) { return 1.0L / (1.0L + std::exp(-static_cast<long double>(x))); }, -708.0};
-  constexpr auto lanes = function_sweep<kn::sigmoid_fn, double>::M::lanes;
-  for (long i = -750000; i <= 750000; i += long(lanes)) {
-    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = double(i + long(l)) * 1e-3;
-    sw.check_group();
-  }
-  auto rng = chempp::test::seeded_rng(2141);
-  std::uniform_real_distribution<double> lu(std::log(1e-12), std::log(700.0));
-  for (int rep = 0; rep < (1 << 18) / int(lanes); ++rep) {
-    for (std::size_t l = 0; l < lanes; ++l) sw.xs[l] = (l % 2 ? -1.0 : 1.0) * std::exp(lu(rng));
-    sw.check_group();
-  }
-  for (double x : {0.0, -0.0, 1e-300, -1e-300, 0.34657, -0.34658, 36.7, -36.7, 707.9, -707.9, 708.0, -708.0}) sw.check_point(x);
+  sweep_double_range(sw, 2141);
   INFO("double sigmoid: worst relative " << sw.worst << " at x = " << sw.worst_x << ", worst absolute below -708 " << sw.worst_tail);
   CHECK(sw.mismatch == 0);
   CHECK(sw.worst <= 5e-16);

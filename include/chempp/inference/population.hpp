@@ -884,11 +884,14 @@ class population_engine {
     }
     for (; r < n; ++r) lp[r] = lp[r] - log_add(log_wq + lqt[r], log_wp + lp[r]);
   }
-  // w[r] = exp(x[r] − mx) for r < n, vectorised.
+  // w[r] = exp(x[r] − mx) for r < n, vectorised. Rows of weight zero (x = −∞: a failed or invalid
+  // simulation) enter xsimd's exp as −800, which it maps to 0 like −∞: its range reduction
+  // converts the argument to an integer, undefined for ±∞ (UBSan, clang, AVX-512 without DQ).
   static void exp_shifted_rows(const double* x, double mx, double* w, std::size_t n) noexcept {
     using B = xsimd::batch<double>;
     std::size_t r = 0;
-    for (; r + B::size <= n; r += B::size) xsimd::exp(B::load_unaligned(x + r) - B(mx)).store_unaligned(w + r);
+    for (; r + B::size <= n; r += B::size)
+      xsimd::exp(xsimd::max(B(-800.0), B::load_unaligned(x + r) - B(mx))).store_unaligned(w + r);  // (constant first: a NaN passes)
     for (; r < n; ++r) w[r] = std::exp(x[r] - mx);
   }
   // Rows r0 … r0 + n − 1 of the column-major `eps`: entry (r, j) is draw r of dimension j's
@@ -1149,8 +1152,8 @@ class population_engine {
     // the same share of each component as in the standard draws (≤ 1: a prefix of them; > 1:
     // the evidence's extra draws too)
     const double frac = static_cast<double>(m_use) / static_cast<double>(st.mq_std + st.mp_std);
-    // (m_use rows in all where the draws allow: 64 = 58 + 7 by rounding each share would run a
-    // 65th row, one sample outside the emulator's SIMD blocks, 2 % of the hot loop in perf)
+    // (m_use rows in all where the draws allow: rounding each share, half of 115 + 13 was
+    // 58 + 7 = 65, a 65th row outside the emulator's SIMD blocks, 2 % of the hot loop in perf)
     const Eigen::Index mp = std::clamp<Eigen::Index>(static_cast<Eigen::Index>(std::round(frac * static_cast<double>(st.mp_std))), 1, st.u_prior.rows());
     const Eigen::Index mq = std::clamp<Eigen::Index>(static_cast<Eigen::Index>(m_use) - mp, 1, st.eps.rows());
     const Eigen::Index m = mq + mp;

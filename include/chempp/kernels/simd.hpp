@@ -225,8 +225,9 @@ inline multi<B, K> apply_fn(const multi<B, K>& x) {
 }
 
 /// F::apply on one plain xsimd register, evaluated as a `multi` of one register so that its
-/// multiply-adds are fused on every architecture (xsimd 8.1's own AVX-512 `fma` is a multiply and
-/// an add): each lane then gets the same bits as F::apply on that lane's scalar.
+/// multiply-adds go through `fused_multiply_add` (xsimd 8.1's own AVX-512 `fma` is a multiply and
+/// an add): on FMA hardware each lane then gets the same bits as F::apply on that lane's scalar
+/// (without FMA instructions, SSE2–AVX, xsimd's fma rounds twice and the last bit may differ).
 template <class F, class T, class A>
 inline xsimd::batch<T, A> apply_fn(const xsimd::batch<T, A>& x) {
   multi<xsimd::batch<T, A>, 1> v;

@@ -201,9 +201,10 @@ class simd_mlp {
     for (std::size_t o = 0; o < out_scale_.size(); ++o) y[o] = y[o] * out_scale_[o] + out_mean_[o];
   }
 
-  /// f(std::integral_constant<std::size_t, n>{}) for n in 1..N, so that loops over n features
-  /// unroll with the count known at compile time (the row transposes of `block`: 6 % of the float
-  /// emulator's time at batch 1e5-1e6 with the paper's 6 inputs and 9 outputs, docs/kernels.md).
+  /// f(std::integral_constant<std::size_t, n>{}) for n in 1..N (n must lie there), so that loops
+  /// over n features unroll with the count known at compile time (the row transposes of `block`:
+  /// the float emulator takes ~5 % less time at batch 1e5-1e6 with the paper's 6 inputs and 9
+  /// outputs, docs/kernels.md).
   template <std::size_t N, class F>
   static void with_count(std::size_t n, F&& f) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {

@@ -29,8 +29,9 @@ concept Activation = requires(double a) {
 };
 
 /// Hyperbolic tangent (sbi / nflows default for MAF), `kernels::tanh_fn`: in double
-/// (1 - e^{-2a})/(1 + e^{-2a}) from a Padé exponential, ≤ 3e-16 absolute; in float a degree-4/4
-/// rational in a², ≤ 4e-7 absolute (the accuracy budget in docs/kernels.md).
+/// (1 - e^{-2c})/(1 + e^{-2c}), c = a clamped to [-20, 20], from a [6/6] Padé exponential,
+/// ≤ 3e-16 absolute; in float c P(c²)/Q(c²), degree 4/4 in c², c = a clamped to [-8.17, 8.17],
+/// ≤ 4e-7 absolute (the accuracy budget in docs/kernels.md).
 using tanh_activation = kernels::tanh_fn;
 /// Rectified linear unit max(a, 0), `kernels::relu_fn`; f'(0) is taken as 0.
 using relu_activation = kernels::relu_fn;

@@ -17,6 +17,7 @@
 /// are allocation-free and thread-safe.
 
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -207,6 +208,7 @@ class simd_mlp {
   /// outputs, docs/kernels.md).
   template <std::size_t N, class F>
   static void with_count(std::size_t n, F&& f) {
+    assert(n >= 1 && n <= N);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (void)((n == I + 1 ? (f(std::integral_constant<std::size_t, I + 1>{}), true) : false) || ...);
     }(std::make_index_sequence<N>{});

@@ -211,7 +211,11 @@ BENCHMARK(BM_flow_sample_1000_one_x_conditional_maf)->Unit(benchmark::kMicroseco
 void BM_flow_sample_1000x_1000(benchmark::State& state) {
   auto flow = make_flow();
   Eigen::MatrixXd xs = data().x.topRows(1000);
-  Eigen::MatrixXd out(1000 * 1000, 6);
+  // written once before the timed loop: the first write to the 48 MB of fresh pages takes the
+  // kernel's page faults (~0.1 s on the project's VMs), which the first timed iteration of each of
+  // Google Benchmark's runs would otherwise carry (1000 x 1000 at H 8 printed 53 ms against
+  // ~40 ms per call after the first, docs/kernels.md, ninth session)
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(1000 * 1000, 6);
   const auto threads = static_cast<unsigned>(state.range(0));
   for (auto _ : state) {
     chempp::flow::sample_many(flow, xs, 1000, 11, out, threads);
@@ -227,7 +231,8 @@ BENCHMARK(BM_flow_sample_1000x_1000)->Arg(1)->Arg(2)->Unit(benchmark::kMilliseco
 void BM_flow_sample_1000x_1000_float(benchmark::State& state) {
   auto flow = make_flow(state.range(1));
   Eigen::MatrixXd xs = data().x.topRows(1000);
-  Eigen::MatrixXd out(1000 * 1000, 6);
+  // written before the timed loop (page faults: see BM_flow_sample_1000x_1000)
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(1000 * 1000, 6);
   const auto threads = static_cast<unsigned>(state.range(0));
   for (auto _ : state) {
     chempp::flow::sample_many<xsimd::default_arch, float>(flow, xs, 1000, 11, out, threads);
@@ -265,7 +270,7 @@ BENCHMARK(BM_flow_log_prob_1e5_pairs)->Unit(benchmark::kMillisecond)->UseRealTim
 void BM_flow_log_prob_1e5_pairs_simd(benchmark::State& state) {
   const auto& d = data();
   auto flow = make_flow();
-  Eigen::VectorXd out(d.theta.rows());
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(d.theta.rows());  // pages touched before timing (BM_flow_sample_1000x_1000)
   const auto threads = static_cast<unsigned>(state.range(0));
   for (auto _ : state) {
     chempp::flow::log_prob_parallel(flow, d.theta, d.x, out, threads);
@@ -282,7 +287,7 @@ BENCHMARK(BM_flow_log_prob_1e5_pairs_simd)->Arg(1)->Arg(2)->Unit(benchmark::kMil
 void BM_flow_log_prob_1e5_pairs_simd_float(benchmark::State& state) {
   const auto& d = data();
   auto flow = make_flow(state.range(1));
-  Eigen::VectorXd out(d.theta.rows());
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(d.theta.rows());  // pages touched before timing (BM_flow_sample_1000x_1000)
   const auto threads = static_cast<unsigned>(state.range(0));
   for (auto _ : state) {
     chempp::flow::log_prob_parallel<xsimd::default_arch, float>(flow, d.theta, d.x, out, threads);

@@ -60,8 +60,9 @@ struct support_box {
 /// candidates per block. A narrow MADE (hidden width below `wide_hidden`) runs them as one value
 /// of K registers: its inverse is a chain of short dependent steps (a few units, two tanh, a
 /// softplus and a division per dimension), latency-bound, so more independent registers per
-/// step run faster (K = 8 against 4: float and double H 8 sampling 1.08-1.14× faster, H 32 1.04×, on an Intel
-/// Xeon, docs/kernels.md). A wider MADE is throughput-bound and runs the block as values of 4
+/// step run faster (K = 8 against 4: float and double H 8 sampling 1.08-1.14× faster, H 32 1.04×,
+/// on an Intel Xeon; float H 8 1.02× on a Zen 5, where K = 16 was 1.45× slower; docs/kernels.md).
+/// A wider MADE is throughput-bound and runs the block as values of 4
 /// registers (K = 8 measured 2 % slower at H 50), as does `log_prob` at every width (its forward
 /// pass has no dependent steps: K = 8 was 1.45× slower at H 8). The function policies are applied
 /// 4 registers at a time (`kernels::apply_fn`), so K = 8 does not spill their temporaries. The

@@ -19,6 +19,7 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <random>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -306,6 +307,102 @@ BENCHMARK(BM_flow_log_prob_1e5_pairs_simd_float)
     ->ArgsProduct({{1, 2}, {8, 32, 50}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// ---- What each function costs inside the float kernels (docs/kernels.md, tenth session) ----
+// The probes of `flow_roofline` time a function on independent values in isolation; inside the
+// kernels a function can also cost the latency it exposes (the MAF inverse's scale and division
+// lie on the chain from one dimension to the next). Here the same kernels run four times per
+// iteration, interleaved: with the real policies, with the activation replaced by a one-operation
+// stand-in (x / 2), with the scale replaced by one (s² + 1, positive, so the inverse divides by
+// ≥ 1 and the float log density keeps its one-log path), and with both. The time the stand-in
+// saves, per sample or pair, is what the function costs in the kernel (`in_situ_act_ns`,
+// `in_situ_scale_ns`), next to what the probes count for it (`isolated_act_ns`,
+// `isolated_scale_ns`: count × probe); `rest_ns` is the time with both stand-ins. Case 0: 100 × 1000
+// samples (`maf_sampler::sample`, one observation at a time); case 1: log_prob of 1e5 pairs.
+struct stand_in_act {
+  static constexpr const char* name = "stand-in";
+  template <class V>
+  static V apply(const V& x) {
+    return x * V(0.5);
+  }
+  template <class V>
+  static V derivative(const V& /*x*/, const V& /*y*/) {
+    return V(0.5);
+  }
+};
+struct stand_in_scale {
+  static constexpr const char* name = "stand-in";
+  template <class V>
+  static V apply(const V& s) {
+    return s * s + V(1);
+  }
+  template <class V>
+  static V derivative(const V& s, const V& /*scale*/) {
+    return V(2) * s;
+  }
+};
+// The flow's weights under other policy types (maf_sampler reads Flow::activation_type/scale_type).
+template <class Act, class Scale>
+struct stand_in_maf : sbi_maf {
+  using activation_type = Act;
+  using scale_type = Scale;
+  explicit stand_in_maf(const sbi_maf& f) : sbi_maf(f) {}
+};
+
+template <class Flow>
+double run_in_situ_case(const Flow& flow, bool sample, const Eigen::MatrixXd& xs, Eigen::MatrixXd& out, Eigen::VectorXd& lp) {
+  const auto& d = data();
+  chempp::flow::maf_sampler<Flow, xsimd::default_arch, float> k(flow);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (sample) {
+    std::mt19937_64 rng(11);
+    for (Eigen::Index m = 0; m < xs.rows(); ++m) {
+      const Eigen::VectorXd x = xs.row(m).transpose();
+      k.sample(x, rng, out);
+    }
+  } else {
+    k.log_prob(d.theta, d.x, lp);
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  benchmark::DoNotOptimize(out.data());
+  benchmark::DoNotOptimize(lp.data());
+  return s;
+}
+
+void BM_flow_function_cost_in_situ(benchmark::State& state) {
+  const bool sample = state.range(0) == 0;
+  const sbi_maf flow = make_flow(state.range(1));
+  const stand_in_maf<stand_in_act, sbi_maf::scale_type> no_act(flow);
+  const stand_in_maf<sbi_maf::activation_type, stand_in_scale> no_scale(flow);
+  const stand_in_maf<stand_in_act, stand_in_scale> neither(flow);
+  const Eigen::MatrixXd xs = data().x.topRows(100);
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(1000, 6);
+  Eigen::VectorXd lp = Eigen::VectorXd::Zero(data().theta.rows());
+  const double items = sample ? 1e5 : double(data().theta.rows());
+  double t[4] = {0.0, 0.0, 0.0, 0.0};
+  for (auto _ : state) {
+    const double real = run_in_situ_case(flow, sample, xs, out, lp);
+    t[0] += real;
+    t[1] += run_in_situ_case(no_act, sample, xs, out, lp);
+    t[2] += run_in_situ_case(no_scale, sample, xs, out, lp);
+    t[3] += run_in_situ_case(neither, sample, xs, out, lp);
+    state.SetIterationTime(real);
+  }
+  const double per = 1e9 / (items * double(state.iterations()));
+  const auto w = maf_work<float>(flow, sample);
+  state.counters["hidden"] = static_cast<double>(state.range(1));
+  state.counters["ns_per_item"] = t[0] * per;
+  state.counters["in_situ_act_ns"] = (t[0] - t[1]) * per;
+  state.counters["in_situ_scale_ns"] = (t[0] - t[2]) * per;
+  state.counters["rest_ns"] = t[3] * per;
+  state.counters["isolated_act_ns"] = w.activations * chempp::bench::function_ns<sbi_maf::activation_type, float>(-3.0, 3.0);
+  state.counters["isolated_scale_ns"] = w.scales * chempp::bench::function_ns<sbi_maf::scale_type, float>(-3.0, 3.0);
+}
+BENCHMARK(BM_flow_function_cost_in_situ)
+    ->ArgNames({"log_prob", "hidden"})
+    ->ArgsProduct({{0, 1}, {8, 50}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime();
 
 BENCHMARK(chempp::bench::BM_fma_probe<double>)->Iterations(1);
 BENCHMARK(chempp::bench::BM_fma_probe<float>)->Iterations(1);

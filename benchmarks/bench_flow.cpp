@@ -318,7 +318,8 @@ BENCHMARK(BM_flow_log_prob_1e5_pairs_simd_float)
 // saves, per sample or pair, is what the function costs in the kernel (`in_situ_act_ns`,
 // `in_situ_scale_ns`), next to what the probes count for it (`isolated_act_ns`,
 // `isolated_scale_ns`: count × probe); `rest_ns` is the time with both stand-ins. Case 0: 100 × 1000
-// samples (`maf_sampler::sample`, one observation at a time); case 1: log_prob of 1e5 pairs.
+// samples (`maf_sampler::sample`, one observation at a time); case 1: log_prob of 1e5 pairs. The
+// differences hold only while the stand-ins leave the compiler's layout of the kernel alone.
 struct stand_in_act {
   static constexpr const char* name = "stand-in";
   template <class V>
@@ -398,9 +399,12 @@ void BM_flow_function_cost_in_situ(benchmark::State& state) {
   state.counters["isolated_act_ns"] = w.activations * chempp::bench::function_ns<sbi_maf::activation_type, float>(-3.0, 3.0);
   state.counters["isolated_scale_ns"] = w.scales * chempp::bench::function_ns<sbi_maf::scale_type, float>(-3.0, 3.0);
 }
+// (H 8 only: at H 50 the stand-ins let GCC inline the hidden-unit loops into the interleaved
+// inverse, which then ran slower with both stand-ins than with the real functions, so the
+// differences there measure the compiler's layout, not the functions; docs/kernels.md)
 BENCHMARK(BM_flow_function_cost_in_situ)
     ->ArgNames({"log_prob", "hidden"})
-    ->ArgsProduct({{0, 1}, {8, 50}})
+    ->ArgsProduct({{0, 1}, {8}})
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime();
 

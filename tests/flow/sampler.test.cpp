@@ -72,11 +72,13 @@ TEST_CASE("sampler: xsimd kernel equals conditional_maf::sample draw for draw, w
 }
 
 TEST_CASE("sampler: narrow and wide MADEs, double and float: the samples do not depend on the registers in flight") {
-  // H 8 runs the block as one value of K = 8 registers, H 50 (>= wide_hidden) as values of 4
+  // K = 8 runs the block as 2 groups of 4 registers interleaved phase by phase in the inverse,
+  // K = 16 as 4, K = 4 and K = 1 as one group: every lane must come out the same
+  static_assert(maf_sampler<sbi_maf>::interleaved == 2 && maf_sampler<sbi_maf, xsimd::default_arch, double, 16>::interleaved == 4);
+  static_assert(maf_sampler<sbi_maf, xsimd::default_arch, double, 4>::interleaved == 1);
   for (const Eigen::Index hidden : {Eigen::Index(8), Eigen::Index(50)}) {
     const auto flow = chempp::test::perturbed_flow<sbi_maf>(11, hidden, false, 0.4);
     CAPTURE(hidden);
-    CHECK((hidden >= maf_sampler<sbi_maf>::wide_hidden) == (hidden == 50));
     Eigen::VectorXd x = Eigen::VectorXd::LinSpaced(8, -0.4, 0.7);
     const Eigen::Index n = 3 * static_cast<Eigen::Index>(maf_sampler<sbi_maf>::lanes) + 5;
     const auto draw = [&](auto&& sampler) {
@@ -88,6 +90,7 @@ TEST_CASE("sampler: narrow and wide MADEs, double and float: the samples do not 
     const Eigen::MatrixXd d8 = draw(maf_sampler<sbi_maf>(flow));
     CHECK((draw(maf_sampler<sbi_maf, xsimd::default_arch, double, 1>(flow)) - d8).cwiseAbs().maxCoeff() == 0.0);
     CHECK((draw(maf_sampler<sbi_maf, xsimd::default_arch, double, 4>(flow)) - d8).cwiseAbs().maxCoeff() == 0.0);
+    CHECK((draw(maf_sampler<sbi_maf, xsimd::default_arch, double, 16>(flow)) - d8).cwiseAbs().maxCoeff() == 0.0);
     const Eigen::MatrixXd f8 = draw(maf_sampler<sbi_maf, xsimd::default_arch, float>(flow));
     CHECK((draw(maf_sampler<sbi_maf, xsimd::default_arch, float, 1>(flow)) - f8).cwiseAbs().maxCoeff() == 0.0);
     CHECK((f8 - d8).cwiseAbs().maxCoeff() < 5e-4 * (1.0 + d8.cwiseAbs().maxCoeff()));  // float vs double (kernels.test.cpp: 2e-4 relative)

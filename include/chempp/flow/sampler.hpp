@@ -57,16 +57,16 @@ struct support_box {
 /// degree): rebuild it after the flow changes. `T` is the arithmetic type of the kernel: double
 /// (default; matches `conditional_maf` to ~1e-12) or float (twice the SIMD width; ~1e-6 relative,
 /// for throughput); inputs/outputs are double. Sampling transforms `lanes` = K × the SIMD width
-/// candidates per block. A narrow MADE (hidden width below `wide_hidden`) runs them as one value
-/// of K registers: its inverse is a chain of short dependent steps (a few units, two tanh, a
-/// softplus and a division per dimension), latency-bound, so more independent registers per
-/// step run faster (K = 8 against 4: float and double H 8 sampling 1.08-1.14× faster, H 32 1.04×,
-/// on an Intel Xeon; float H 8 1.02× on a Zen 5, where K = 16 was 1.45× slower; docs/kernels.md).
-/// A wider MADE is throughput-bound and runs the block as values of 4
-/// registers (K = 8 measured 2 % slower at H 50), as does `log_prob` at every width (its forward
-/// pass has no dependent steps: K = 8 was 1.45× slower at H 8). The function policies are applied
-/// 4 registers at a time (`kernels::apply_fn`), so K = 8 does not spill their temporaries. The
-/// samples do not depend on K or on the path (lanes never mix; tested bit for bit).
+/// candidates per block, as K / 4 groups of 4 registers (`interleaved`; K ≤ 4: one group of K)
+/// that `kernels::maf_inverse` takes through each dimension step together, phase by phase. The
+/// inverse is a chain of short dependent steps (at H 8 a few units, two tanh, a softplus and a
+/// division per dimension): one group's phase waits for the one before, and the other group's
+/// work fills that wait. On a Zen 5 (float, 1000 × 1000 samples) two interleaved groups of 4
+/// registers took 0.85× the time of one value of 8 registers at H 8 and 0.95× at H 32, and the
+/// same time as groups of 4 one after the other at H 50 (docs/kernels.md, tenth session; one
+/// value of 8 registers had been 1.02–1.14× faster than one of 4). `log_prob` runs groups of 4 registers one after the other: its forward pass has no
+/// dependent steps (8 registers were 1.45× slower at H 8). The samples do not depend on K
+/// (lanes never mix; tested bit for bit).
 template <class Flow, class Arch = xsimd::default_arch, class T = double, int K = 8>
 class maf_sampler {
   static_assert(K >= 1 && (K <= 4 || K % 4 == 0), "maf_sampler: K must be 1..4 or a multiple of 4");
@@ -75,14 +75,12 @@ class maf_sampler {
   using value_type = T;
   using act_type = typename Flow::activation_type;
   using scale_type = typename Flow::scale_type;
-  /// The sampling kernel's value type for narrow MADEs: K registers of xsimd::batch<T, Arch>.
-  using group = kernels::multi<xsimd::batch<T, Arch>, K>;
-  /// The value type of `log_prob` and of the sampling kernel for wide MADEs: min(K, 4) registers.
-  using narrow_group = kernels::multi<xsimd::batch<T, Arch>, (K < 4 ? K : 4)>;
-  /// Samples processed together.
-  static constexpr std::size_t lanes = group::lanes;
-  /// Hidden widths from which sampling runs values of `narrow_group` (measured, see above).
-  static constexpr Eigen::Index wide_hidden = 48;
+  /// The value type of the kernels: min(K, 4) registers of xsimd::batch<T, Arch>.
+  using group = kernels::multi<xsimd::batch<T, Arch>, (K < 4 ? K : 4)>;
+  /// Groups the inverse takes through each step together (K / 4; 1 for K ≤ 4).
+  static constexpr int interleaved = K < 4 ? 1 : K / 4;
+  /// Samples processed together (one block).
+  static constexpr std::size_t lanes = group::lanes * static_cast<std::size_t>(interleaved);
 
   /// Packs the weights of `flow`.
   explicit maf_sampler(const Flow& flow)
@@ -94,13 +92,8 @@ class maf_sampler {
     ctx_d_.resize(h);
     c_std_.resize(std::max<std::size_t>(1, static_cast<std::size_t>(c_)));
     const auto ws = static_cast<std::size_t>(kernels::maf_work_size(packed_.layout.d, packed_.layout.h, packed_.layout.blocks));
-    if (h_ < wide_hidden) {
-      cur_.resize(d);
-      work_.resize(ws);
-    } else {
-      cur_n_.resize(d);
-      work_n_.resize(ws);
-    }
+    cur_.resize(static_cast<std::size_t>(interleaved) * d);
+    work_.resize(static_cast<std::size_t>(interleaved) * ws);
     block_.resize(d * lanes);
     dim_keys_.resize(d);
   }
@@ -201,7 +194,7 @@ class maf_sampler {
     if (out.size() != theta.rows()) chempp::detail::throw_argument(fn, "out.size()", "must equal theta.rows()", double(out.size()));
     // out-of-distribution contexts are an error, not an answer: checked while x is read
     const internal::context_limits ctx{x_mean_.data(), x_std_.data(), z_limit_};
-    internal::log_prob_rows<act_type, scale_type, narrow_group>(fn, packed_, theta, x, int(d_), out, &ctx);
+    internal::log_prob_rows<act_type, scale_type, group>(fn, packed_, theta, x, int(d_), out, &ctx);
   }
 
   /// Multiply-adds per sample of the inverse (sampling) and forward (log_prob) kernels, for
@@ -213,25 +206,21 @@ class maf_sampler {
  private:
   // Transforms the lanes x D standard-normal block in `block_` (layout [dim][lane]) into θ.
   void run_block() {
-    if (h_ < wide_hidden) {
-      run_lanes<group>(cur_.data(), work_.data(), 0);
-    } else {
-      for (std::size_t first = 0; first < lanes; first += narrow_group::lanes) run_lanes<narrow_group>(cur_n_.data(), work_n_.data(), first);
-    }
-  }
-  // Lanes [first, first + V::lanes) of the block through the inverse as one value of type V.
-  template <class V>
-  void run_lanes(V* cur, V* work, std::size_t first) {
+    using V = group;
+    constexpr auto G = static_cast<std::size_t>(interleaved);
     const auto d = static_cast<std::size_t>(d_), h = static_cast<std::size_t>(h_);
-    for (std::size_t i = 0; i < d; ++i) cur[i] = V::load(&block_[i * lanes + first]);
+    V* cur = cur_.data();  // group g: lanes g V::lanes ... (g + 1) V::lanes - 1 of the block
+    for (std::size_t g = 0; g < G; ++g)
+      for (std::size_t i = 0; i < d; ++i) cur[g * d + i] = V::load(&block_[i * lanes + g * V::lanes]);
     const T* bias = ctx_bias_.data();
     const auto ctxb = [bias, h](int t, int k) { return bias[std::size_t(t) * h + std::size_t(k)]; };
-    kernels::maf_inverse<act_type, scale_type, kernels::dynamic_shape>(packed_.layout, packed_.params.data(),
-                                                                      packed_.ints.data(), cur, ctxb, work);
-    for (std::size_t i = 0; i < d; ++i) {
-      const auto ii = static_cast<Eigen::Index>(i);
-      fma(cur[i], V(theta_std_[ii]), V(theta_mean_[ii])).store(&block_[i * lanes + first]);
-    }
+    kernels::maf_inverse<act_type, scale_type, kernels::dynamic_shape, interleaved>(
+        packed_.layout, packed_.params.data(), packed_.ints.data(), cur, ctxb, work_.data());
+    for (std::size_t g = 0; g < G; ++g)
+      for (std::size_t i = 0; i < d; ++i) {
+        const auto ii = static_cast<Eigen::Index>(i);
+        fma(cur[g * d + i], V(theta_std_[ii]), V(theta_mean_[ii])).store(&block_[i * lanes + g * V::lanes]);
+      }
   }
 
   Eigen::Index d_, c_, h_, nt_;
@@ -241,8 +230,7 @@ class maf_sampler {
   kernels::packed_maf<double> packed_d_;  // the context bias is computed in double
   std::vector<T> ctx_bias_;
   std::vector<double> c_std_, ctx_d_;
-  std::vector<group> cur_, work_;           // narrow MADEs
-  std::vector<narrow_group> cur_n_, work_n_;  // wide MADEs
+  std::vector<group> cur_, work_;  // the inverse's `interleaved` groups and their scratch
   std::vector<T, xsimd::aligned_allocator<T, 64>> block_;  // (aligned: the group loads and stores never split a cache line)
   std::vector<std::uint64_t> dim_keys_;
 };

@@ -33,6 +33,20 @@
 #include "chempp/kernels/functions.hpp"
 #include "chempp/kernels/mlp.hpp"
 
+// The loops over the groups of `maf_inverse` (G is a template argument) unrolled on every
+// compiler: GCC otherwise keeps them as loops, with the groups' values in indexed memory.
+#if defined(__CUDA_ARCH__)
+#define CHEMPP_UNROLL_GROUPS _Pragma("unroll")
+#elif defined(__CUDACC__)  // nvcc's host pass: its front end rejects GCC's pragma, GCC rejects nvcc's
+#define CHEMPP_UNROLL_GROUPS
+#elif defined(__clang__)
+#define CHEMPP_UNROLL_GROUPS _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__)
+#define CHEMPP_UNROLL_GROUPS _Pragma("GCC unroll 16")
+#else
+#define CHEMPP_UNROLL_GROUPS
+#endif
+
 namespace chempp::kernels {
 
 /// Degree of hidden unit k of a MADE with D features (nflows 0.14, sequential degrees; see
@@ -378,37 +392,56 @@ CHEMPP_HD inline V maf_forward(const maf_layout& L, const T* p, const int* ints,
   return logdet - V(0.5) * sq;
 }
 
-/// Inverse of one sample group: `cur` (D base points z) becomes u_0 (standardised θ). `ctxb(t, k)`
-/// gives the context bias of unit k in transform t (`maf_context_bias`; a value convertible to V:
-/// one per group, or one scalar shared by every lane when the group samples one observation).
-/// `work`: `maf_work_size` values.
-template <class Act, class Scale, class S, class V, class T, class CtxBias>
+/// Inverse of G sample groups: `cur` (G × D base points z, group g at cur + g D) becomes u_0
+/// (standardised θ). `ctxb(t, k)` gives the context bias of unit k in transform t
+/// (`maf_context_bias`; a value convertible to V: one per group, or one scalar shared by every
+/// lane when the groups sample one observation). `work`: G × `maf_work_size` values.
+/// With G > 1 the groups go through each dimension step phase by phase (hidden units and output
+/// pair of every group, then the scale, division and first-layer update of every group), so that
+/// the out-of-order core finds another group's independent work next to each phase's dependent
+/// tail; each group's arithmetic, and so its result, is that of G = 1 (docs/kernels.md, tenth
+/// session: 2 groups of 4 registers took 0.85× the time of one value of 8 in float H 8 sampling).
+template <class Act, class Scale, class S, int G = 1, class V, class T, class CtxBias>
 CHEMPP_HD inline void maf_inverse(const maf_layout& L, const T* p, const int* ints, V* cur, const CtxBias& ctxb,
                                   V* work) {
+  static_assert(G >= 1, "maf_inverse: G must be at least 1");
   const int d = S::d(L), h = S::h(L), nb = S::blocks(L);
-  V* a0 = work;
-  V* y = work + (nb + 1) * h;
-  V* u = y + d;
+  const int ws = maf_work_size(d, h, nb);  // per group: a0 (then the hidden layers), y, u
+  const int yo = (nb + 1) * h;
   for (int t = L.transforms - 1; t >= 0; --t) {
     const T* m = p + t * L.stride;
-    S::scatter(L, ints + t * d, cur, y);
-    CHEMPP_UNROLL
-    for (int kk = 0; kk < h; ++kk) a0[kk] = V(ctxb(t, kk));
+    CHEMPP_UNROLL_GROUPS
+    for (int g = 0; g < G; ++g) {
+      V* a0 = work + g * ws;
+      S::scatter(L, ints + t * d, cur + g * d, a0 + yo);
+      CHEMPP_UNROLL
+      for (int kk = 0; kk < h; ++kk) a0[kk] = V(ctxb(t, kk));
+    }
     CHEMPP_UNROLL
     for (int i = 0; i < d; ++i) {
       // units of degree <= i are final once u_0..u_{i-1} are known: compute [lo, hi) now
       const int lo = i == 0 ? 0 : S::n_active(L, ints, i - 1), hi = S::n_active(L, ints, i);
-      const V* prev = made_hidden_units<Act, S>(L, ints, m, lo, hi, work);
-      V s, sh;
-      made_output_pair<S>(L, m, i, hi, prev, s, sh);
-      const V ui = (y[i] - sh) / apply_fn<Scale>(s);
-      u[i] = ui;
+      V s[G], sh[G];
+      CHEMPP_UNROLL_GROUPS
+      for (int g = 0; g < G; ++g) {
+        const V* prev = made_hidden_units<Act, S>(L, ints, m, lo, hi, work + g * ws);
+        made_output_pair<S>(L, m, i, hi, prev, s[g], sh[g]);
+      }
       const T* wi = m + i * h;  // first layer: units of degree > i still take u_i
-      CHEMPP_UNROLL
-      for (int kk = hi; kk < h; ++kk) a0[kk] = fma(V(wi[kk]), ui, a0[kk]);
+      CHEMPP_UNROLL_GROUPS
+      for (int g = 0; g < G; ++g) {
+        V* a0 = work + g * ws;
+        const V ui = (a0[yo + i] - sh[g]) / apply_fn<Scale>(s[g]);
+        a0[yo + d + i] = ui;
+        CHEMPP_UNROLL
+        for (int kk = hi; kk < h; ++kk) a0[kk] = fma(V(wi[kk]), ui, a0[kk]);
+      }
     }
-    CHEMPP_UNROLL
-    for (int i = 0; i < d; ++i) cur[i] = u[i];
+    CHEMPP_UNROLL_GROUPS
+    for (int g = 0; g < G; ++g) {
+      CHEMPP_UNROLL
+      for (int i = 0; i < d; ++i) cur[g * d + i] = work[g * ws + yo + d + i];
+    }
   }
 }
 

@@ -139,6 +139,56 @@ TEST_CASE("kernels: MAF inverse and density equal the plain oracles for every po
   check_flow(perturbed_flow<conditional_maf<relu_activation, sigmoid_scale>>(6, 8, false, 0.4), "relu + sigmoid");
 }
 
+TEST_CASE("kernels: maf_inverse on G groups at once gives each group its G = 1 result, bit for bit") {
+  // the groups share one observation's context bias, as the sampler's do; run-time and
+  // compile-time shapes, double and float SIMD values (seed 77)
+  const auto flow = perturbed_flow<sbi_maf>(8, 8, false, 0.4);
+  using Act = sbi_maf::activation_type;
+  using Scale = sbi_maf::scale_type;
+  using fixed = kn::fixed_shape<6, 8, 8, 2>;
+  const auto run = [&](auto tag) {
+    using V = typename decltype(tag)::type;
+    using T = kn::scalar_of_t<V>;
+    const auto pk = flow.template packed<T>();
+    const auto& L = pk.layout;
+    REQUIRE(fixed::matches(L));
+    auto rng = chempp::test::seeded_rng(77);
+    std::normal_distribution<double> nd;
+    std::vector<T> c(8), ctxb(std::size_t(L.transforms * L.h));
+    for (auto& v : c) v = static_cast<T>(nd(rng));
+    for (int t = 0; t < L.transforms; ++t)
+      kn::maf_context_bias<kn::dynamic_shape>(L, pk.params.data(), t, c.data(), ctxb.data() + std::size_t(t * L.h));
+    const auto bias = [&](int t, int k) { return ctxb[std::size_t(t * L.h + k)]; };
+    constexpr int G = 3;
+    const auto ws = static_cast<std::size_t>(kn::maf_work_size(L.d, L.h, L.blocks));
+    std::vector<V> z(G * 6), one, many, fx, work(G * ws);
+    for (auto& v : z) v = V(static_cast<T>(nd(rng)));
+    one = many = fx = z;
+    for (int g = 0; g < G; ++g)
+      kn::maf_inverse<Act, Scale, kn::dynamic_shape>(L, pk.params.data(), pk.ints.data(), one.data() + 6 * g, bias, work.data());
+    kn::maf_inverse<Act, Scale, kn::dynamic_shape, G>(L, pk.params.data(), pk.ints.data(), many.data(), bias, work.data());
+    kn::maf_inverse<Act, Scale, fixed, G>(L, pk.params.data(), pk.ints.data(), fx.data(), bias, work.data());
+    const auto same = [](const V& a, const V& b) {
+      if constexpr (std::is_arithmetic_v<V>) {
+        return std::memcmp(&a, &b, sizeof a) == 0;
+      } else {
+        std::vector<T> x(V::lanes), y(V::lanes);
+        a.store(x.data());
+        b.store(y.data());
+        return x == y;
+      }
+    };
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      CAPTURE(i);
+      CHECK(same(many[i], one[i]));
+      CHECK(same(fx[i], one[i]));
+    }
+  };
+  run(std::type_identity<double>{});
+  run(std::type_identity<kn::multi<xsimd::batch<double>, 2>>{});
+  run(std::type_identity<kn::multi<xsimd::batch<float>, 4>>{});
+}
+
 TEST_CASE("kernels: packing rejects a weight outside the MADE masks, naming it") {
   auto flow = perturbed_flow<sbi_maf>(7, 8, false, 0.4);
   flow.mades()[2].w_in(0, 5) = 0.25;  // unit 0 has degree 1: it must not see input 5

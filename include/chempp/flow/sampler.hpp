@@ -2,9 +2,9 @@
 #pragma once
 /// \file
 /// Fast sampling from a conditional MAF: the driver of the shared inverse and forward kernels
-/// (chempp/kernels/maf.hpp, docs/kernels.md) on K xsimd registers of samples in flight
-/// (`kernels::multi<batch<T, Arch>, K>`, T = double or float), free of allocation per call (all
-/// scratch lives in the sampler, sized at construction). Base draws come from the counter-based
+/// (chempp/kernels/maf.hpp, docs/kernels.md) on K xsimd registers of samples in flight (K / 4
+/// interleaved groups of `kernels::multi<batch<T, Arch>, 4>`, T = double or float), free of
+/// allocation per call (all scratch lives in the sampler, sized at construction). Base draws come from the counter-based
 /// stream of kernels/random.hpp (one engine output per call), so the samples equal
 /// `conditional_maf::sample`'s for any SIMD width and any K (the float sampler's to float
 /// precision: it finishes the same draws in float, `kernels::normal_fill` for float).
@@ -64,9 +64,9 @@ struct support_box {
 /// work fills that wait. On a Zen 5 (float, 1000 × 1000 samples) two interleaved groups of 4
 /// registers took 0.85× the time of one value of 8 registers at H 8 and 0.95× at H 32, and the
 /// same time as groups of 4 one after the other at H 50 (docs/kernels.md, tenth session; one
-/// value of 8 registers had been 1.02–1.14× faster than one of 4). `log_prob` runs groups of 4 registers one after the other: its forward pass has no
-/// dependent steps (8 registers were 1.45× slower at H 8). The samples do not depend on K
-/// (lanes never mix; tested bit for bit).
+/// value of 8 registers had been 1.02–1.14× faster than one of 4). `log_prob` runs groups of 4
+/// registers one after the other: its forward pass has no dependent steps (8 registers were
+/// 1.45× slower at H 8). The samples do not depend on K (lanes never mix; tested bit for bit).
 template <class Flow, class Arch = xsimd::default_arch, class T = double, int K = 8>
 class maf_sampler {
   static_assert(K >= 1 && (K <= 4 || K % 4 == 0), "maf_sampler: K must be 1..4 or a multiple of 4");

@@ -3,7 +3,8 @@
 /// \file
 /// The conditional MAF's arithmetic, written **once** (Papamakarios et al. 2017; sbi 0.23.1 /
 /// nflows 0.14 MADEs, docs/sbi-pipeline.md §4): the log density (forward, θ → z) and the
-/// sequential inverse (sampling, z → θ) of one sample group, templated over
+/// sequential inverse (sampling, z → θ) of one sample group (the inverse: of G groups together),
+/// templated over
 ///  * the value type `V`: `double`, `float`, `xsimd::batch<T, A>`, `kernels::multi<B, K>` (K
 ///    SIMD registers in flight) or the CUDA device's `float`/`double`;
 ///  * the activation and scale policies (kernels/functions.hpp);
@@ -33,8 +34,9 @@
 #include "chempp/kernels/functions.hpp"
 #include "chempp/kernels/mlp.hpp"
 
-// The loops over the groups of `maf_inverse` (G is a template argument) unrolled on every
-// compiler: GCC otherwise keeps them as loops, with the groups' values in indexed memory.
+// The loops over the groups of `maf_inverse` (G, a template argument) unrolled by GCC, Clang and
+// on the CUDA device (GCC otherwise keeps them as loops, with the groups' values in indexed
+// memory); empty for nvcc's host pass and other compilers.
 #if defined(__CUDA_ARCH__)
 #define CHEMPP_UNROLL_GROUPS _Pragma("unroll")
 #elif defined(__CUDACC__)  // nvcc's host pass: its front end rejects GCC's pragma, GCC rejects nvcc's
@@ -394,8 +396,9 @@ CHEMPP_HD inline V maf_forward(const maf_layout& L, const T* p, const int* ints,
 
 /// Inverse of G sample groups: `cur` (G × D base points z, group g at cur + g D) becomes u_0
 /// (standardised θ). `ctxb(t, k)` gives the context bias of unit k in transform t
-/// (`maf_context_bias`; a value convertible to V: one per group, or one scalar shared by every
-/// lane when the groups sample one observation). `work`: G × `maf_work_size` values.
+/// (`maf_context_bias`; a value convertible to V, one per lane or one scalar shared by every lane;
+/// with G > 1 every group takes the same values: the groups sample one observation). `work`:
+/// G × `maf_work_size` values.
 /// With G > 1 the groups go through each dimension step phase by phase (hidden units and output
 /// pair of every group, then the scale, division and first-layer update of every group), so that
 /// the out-of-order core finds another group's independent work next to each phase's dependent
